@@ -1,0 +1,151 @@
+"""Local boxes: built offline from the Debian mirror, provisioned in a chroot, added to Vagrant.
+
+A box is keyed by a hash of its inputs (suite, arch, policy, every file in provision/); it is
+rebuilt only when that key changes. Build products live under the cache dir; the kernel and
+initrd that libvirt boots directly are copied where libvirt's QEMU user can read them.
+"""
+
+import glob
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+
+from . import vagrantcli
+from .aptsources import debian_mirror
+from .errors import VmwheelError
+from .paths import LIBVIRT_DIR, PROVISION_DIR, STORAGE_POOL, cache_dir
+
+PUBKEY_GLOBS = [
+    "/usr/share/rubygems-integration/all/gems/vagrant-*/keys/vagrant.pub",
+    "/opt/vagrant/embedded/gems/gems/vagrant-*/keys/vagrant.pub",
+    "/opt/vagrant/embedded/gems/*/gems/vagrant-*/keys/vagrant.pub",
+]
+PIP_PLATFORMS = {"x86_64": "manylinux2014_x86_64", "i686": "manylinux2014_i686"}
+
+
+def box_key(spec):
+    h = hashlib.sha256()
+    inputs = {k: spec[k] for k in ("family", "suite", "debian_arch", "arch", "policy", "disk_gb")}
+    h.update(json.dumps(inputs, sort_keys=True).encode())
+    for path in sorted(PROVISION_DIR.iterdir()):
+        if path.is_file():
+            h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def box_dir(name, spec):
+    return cache_dir() / "boxes" / f"{name}-{box_key(spec)}"
+
+
+def boot_files(name, spec):
+    """(kernel, initrd) paths for the box's current key."""
+    stem = LIBVIRT_DIR / f"{name}-{box_key(spec)}"
+    return stem.with_suffix(".vmlinuz"), stem.with_suffix(".initrd")
+
+
+def is_current(name, spec):
+    """True when the box with the current key is built and added to Vagrant."""
+    marker = box_dir(name, spec) / "added.json"
+    kernel, initrd = boot_files(name, spec)
+    return (marker.exists() and kernel.exists() and initrd.exists()
+            and spec["box"] in vagrantcli.box_names())
+
+
+def require_box(name, spec):
+    if spec.get("source") != "local":
+        return
+    if not is_current(name, spec):
+        raise VmwheelError(f"box {spec['box']} is not built (or its provision scripts changed)",
+                           f"run `vmwheel box build --machine {name}` (about 5 minutes)")
+
+
+def vagrant_pubkey():
+    for pattern in PUBKEY_GLOBS:
+        found = sorted(glob.glob(pattern))
+        if found:
+            return found[-1]
+    raise VmwheelError("Vagrant's insecure public key was not found",
+                       "install Vagrant (`vmwheel host setup`)")
+
+
+def download_tool_wheels(spec):
+    """The wheels pinned in provision/tools.txt, for the guest's Python and arch."""
+    py = spec["distro_python"]
+    dest = cache_dir() / "wheels" / f"cp{py.replace('.', '')}-{spec['arch']}"
+    stamp = dest / ".tools.txt"
+    pins = (PROVISION_DIR / "tools.txt").read_text()
+    if stamp.exists() and stamp.read_text() == pins:
+        return dest
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
+           "--platform", PIP_PLATFORMS[spec["arch"]], "--python-version", py,
+           "--implementation", "cp", "-d", str(dest), "-r", str(PROVISION_DIR / "tools.txt")]
+    if subprocess.run(cmd).returncode != 0:
+        raise VmwheelError("could not download the tool wheels pinned in provision/tools.txt",
+                           "check that pip reaches its index (pip config list)")
+    stamp.write_text(pins)
+    return dest
+
+
+def build(name, spec, force=False):
+    """Build and add the local box `name` unless the current one is already there."""
+    if spec.get("source") != "local":
+        raise VmwheelError(f"machine {name} uses a public box; nothing to build",
+                           "vagrant fetches it at the first `vmwheel build`")
+    if is_current(name, spec) and not force:
+        print(f"vmwheel: box {spec['box']} is up to date (key {box_key(spec)})", flush=True)
+        return
+    if spec["family"] != "debian":
+        raise VmwheelError(f"local boxes of family {spec['family']} are not supported yet",
+                           "only Debian suites can be built locally")
+    out = box_dir(name, spec)
+    wheels = download_tool_wheels(spec)
+    print(f"vmwheel: building box {spec['box']} (key {box_key(spec)}) in {out}", flush=True)
+    cmd = [str(PROVISION_DIR / "build-debian-box.sh"), spec["suite"], spec["debian_arch"],
+           spec["policy"], debian_mirror(), str(wheels), vagrant_pubkey(), str(out),
+           str(cache_dir() / "debs" / f"{spec['suite']}-{spec['debian_arch']}"),
+           str(spec["disk_gb"])]
+    if subprocess.run(cmd).returncode != 0:
+        shutil.rmtree(out / "rootfs", ignore_errors=True)
+        raise VmwheelError(f"building box {spec['box']} failed",
+                           "read the provision output above; fix and rerun `vmwheel box build`")
+    install(name, spec, out)
+
+
+def install(name, spec, out):
+    """Replace any older version of the box: Vagrant's copy, libvirt's volume, boot files."""
+    vagrantcli.destroy_all_using(spec["box"])
+    remove_pool_volumes(spec["box"])
+    for old in LIBVIRT_DIR.glob(f"{name}-*.vmlinuz"):
+        old.unlink()
+    for old in LIBVIRT_DIR.glob(f"{name}-*.initrd"):
+        old.unlink()
+    kernel, initrd = boot_files(name, spec)
+    LIBVIRT_DIR.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(out / "vmlinuz", kernel)
+    shutil.copyfile(out / "initrd.img", initrd)
+    vagrantcli.box_add(spec["box"], out / "vmwheel.box")
+    # Vagrant keeps its own copy; the cache keeps only the record of what was added.
+    for copy in ("vmwheel.box", "box.img"):
+        (out / copy).unlink(missing_ok=True)
+    (out / "added.json").write_text(json.dumps({"box": spec["box"], "key": box_key(spec)}))
+    # Only the newest build of each machine is kept.
+    for stale in (cache_dir() / "boxes").glob(f"{name}-*"):
+        if stale != out:
+            shutil.rmtree(stale, ignore_errors=True)
+    print(f"vmwheel: box {spec['box']} added", flush=True)
+
+
+def remove_pool_volumes(box):
+    """vagrant-libvirt caches a box's image as a pool volume; drop it so a new box is used."""
+    prefix = box.replace("/", "-VAGRANTSLASH-") + "_vagrant_box_image_"
+    res = subprocess.run(["virsh", "-c", "qemu:///system", "vol-list", STORAGE_POOL],
+                         capture_output=True, text=True)
+    for line in res.stdout.splitlines()[2:]:
+        vol = line.split()[0] if line.split() else ""
+        if vol.startswith(prefix):
+            subprocess.run(["virsh", "-c", "qemu:///system", "vol-delete", "--pool",
+                            STORAGE_POOL, vol], capture_output=True)

@@ -1,0 +1,86 @@
+"""`vmwheel`: the command-line front end. Errors are one line; --debug shows tracebacks."""
+
+import argparse
+import sys
+
+from . import __version__, tasks
+from .errors import VmwheelError
+
+
+def parser():
+    p = argparse.ArgumentParser(
+        prog="vmwheel",
+        description="Build repaired manylinux wheels inside a Vagrant VM (no Docker needed).")
+    p.add_argument("--version", action="version", version=f"vmwheel {__version__}")
+    p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    b = sub.add_parser("build", help="build wheels for every interpreter in the VM")
+    b.add_argument("package", help="PyPI requirement (msgpack, msgpack==1.1.2), "
+                   "sdist file, or project directory")
+    b.add_argument("--machine", help="machine from builder/machines.json "
+                   "(default: bullseye-x86_64)")
+    b.add_argument("--output-dir", default="wheelhouse",
+                   help="where wheels, SHA256SUMS, report.json and logs go (default: wheelhouse)")
+    b.add_argument("--keep-vm", action="store_true",
+                   help="leave the VM running for the next build (default: destroy it)")
+    b.add_argument("--driver", choices=["kvm", "qemu"],
+                   help="libvirt driver (default: kvm if it really boots a guest, else qemu)")
+
+    box = sub.add_parser("box", help="local boxes").add_subparsers(dest="action", required=True)
+    bb = box.add_parser("build", help="build the machine's box offline and add it to Vagrant")
+    bb.add_argument("--machine", help="machine whose box to build (default: bullseye-x86_64)")
+    bb.add_argument("--force", action="store_true", help="rebuild even if up to date")
+
+    host = sub.add_parser("host", help="host preparation").add_subparsers(dest="action",
+                                                                          required=True)
+    host.add_parser("setup", help="install vagrant, libvirt, qemu, debootstrap; start "
+                    "libvirtd; create vmwheel's storage pool (idempotent, needs root)")
+
+    vm = sub.add_parser("vm", help="VMs kept with --keep-vm").add_subparsers(dest="action",
+                                                                              required=True)
+    vd = vm.add_parser("destroy", help="destroy the machine's VM")
+    vd.add_argument("--machine", help="machine (default: bullseye-x86_64)")
+    return p
+
+
+def run(args):
+    if args.command == "build":
+        return tasks.build(args.package, machine=args.machine, output_dir=args.output_dir,
+                           keep_vm=args.keep_vm, driver=args.driver)
+    if args.command == "box":
+        return tasks.box_build(machine=args.machine, force=args.force)
+    if args.command == "host":
+        return tasks.host_setup()
+    if args.command == "vm":
+        return tasks.vm_destroy(machine=args.machine)
+    raise AssertionError(args.command)
+
+
+def guarded(func, debug=False):
+    """Call func(); turn failures into one line on stderr and an exit code."""
+    try:
+        return func() or 0
+    except VmwheelError as exc:
+        if debug:
+            raise
+        print(exc.line(), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("vmwheel: interrupted; wheels already fetched are kept", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into a line
+        if debug:
+            raise
+        print(f"vmwheel: internal error: {type(exc).__name__}: {exc}; rerun with --debug "
+              "and report it", file=sys.stderr)
+        return 70
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    return guarded(lambda: run(args), debug=args.debug)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""Prepare the host: Debian packages, libvirt daemons, vmwheel's storage pool. Idempotent."""
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from .errors import VmwheelError
+from .paths import LIBVIRT_DIR, STORAGE_POOL
+
+# command -> Debian package that provides it
+REQUIRED_COMMANDS = {
+    "vagrant": "vagrant",
+    "libvirtd": "libvirt-daemon-system",
+    "virsh": "libvirt-clients",
+    "qemu-system-x86_64": "qemu-system-x86",
+    "qemu-img": "qemu-utils",
+    "debootstrap": "debootstrap",
+    "mkfs.ext4": "e2fsprogs",
+}
+# Packages needed besides the commands above (no command of their own to look for).
+EXTRA_PACKAGES = ["vagrant-libvirt", "libvirt-daemon-driver-qemu", "ca-certificates"]
+LIBVIRT_URI = "qemu:///system"
+
+
+def log(msg):
+    print(f"vmwheel: {msg}", flush=True)
+
+
+def missing_packages():
+    pkgs = [pkg for cmd, pkg in REQUIRED_COMMANDS.items() if not shutil.which(cmd)]
+    for pkg in EXTRA_PACKAGES:
+        status = subprocess.run(["dpkg-query", "-W", "-f=${Status}", pkg],
+                                capture_output=True, text=True)
+        if "install ok installed" not in status.stdout:
+            pkgs.append(pkg)
+    return sorted(set(pkgs))
+
+
+def install_packages():
+    pkgs = missing_packages()
+    if not pkgs:
+        log("host packages: all present")
+        return
+    if not shutil.which("apt-get"):
+        raise VmwheelError(f"missing host packages {', '.join(pkgs)} and no apt-get here",
+                           "install them with your system's package manager")
+    if os.geteuid() != 0:
+        raise VmwheelError(f"missing host packages {', '.join(pkgs)}",
+                           "run `sudo vmwheel host setup`")
+    log(f"installing {' '.join(pkgs)} with apt-get")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for cmd in (["apt-get", "update", "-q"],
+                ["apt-get", "install", "-y", "-q", "--no-install-recommends", *pkgs]):
+        if subprocess.run(cmd, env=env).returncode != 0:
+            raise VmwheelError(f"`{' '.join(cmd)}` failed", "see apt's output above")
+
+
+def libvirt_reachable():
+    return subprocess.run(["virsh", "-c", LIBVIRT_URI, "version"],
+                          capture_output=True).returncode == 0
+
+
+def start_daemons():
+    """Start virtlogd and libvirtd, through systemd where it runs, else directly."""
+    if libvirt_reachable():
+        log("libvirtd: running")
+        return
+    if Path("/run/systemd/system").is_dir() and shutil.which("systemctl"):
+        subprocess.run(["systemctl", "start", "virtlogd", "libvirtd"], check=False)
+    else:
+        for daemon in ("virtlogd", "libvirtd"):
+            if subprocess.run(["pgrep", "-x", daemon], capture_output=True).returncode != 0:
+                log(f"starting {daemon} (no service manager runs it here)")
+                subprocess.run([daemon, "-d"], check=False)
+    for _ in range(50):
+        if libvirt_reachable():
+            log("libvirtd: running")
+            return
+        time.sleep(0.2)
+    raise VmwheelError("libvirtd does not answer on " + LIBVIRT_URI,
+                       "start it (`libvirtd -d` or `systemctl start libvirtd`) and retry")
+
+
+def virsh(*args, check=True):
+    res = subprocess.run(["virsh", "-c", LIBVIRT_URI, *args], capture_output=True, text=True)
+    if check and res.returncode != 0:
+        raise VmwheelError(f"`virsh {' '.join(args)}` failed: {res.stderr.strip()}",
+                           "check that libvirtd runs (`vmwheel host setup`)")
+    return res
+
+
+def ensure_storage_pool():
+    """vmwheel's own libvirt storage pool, so its volumes never mix with a user's."""
+    LIBVIRT_DIR.mkdir(parents=True, exist_ok=True)
+    if virsh("pool-info", STORAGE_POOL, check=False).returncode != 0:
+        virsh("pool-define-as", STORAGE_POOL, "dir", "--target", str(LIBVIRT_DIR))
+        virsh("pool-autostart", STORAGE_POOL)
+    if "running" not in virsh("pool-info", STORAGE_POOL).stdout:
+        virsh("pool-start", STORAGE_POOL)
+    log(f"storage pool {STORAGE_POOL}: {LIBVIRT_DIR}")
+
+
+def check_ready():
+    """Raise a one-line error naming the fix when the host cannot run a VM build."""
+    pkgs = missing_packages()
+    if pkgs:
+        raise VmwheelError(f"host is missing {', '.join(pkgs)}", "run `vmwheel host setup`")
+    if not libvirt_reachable():
+        raise VmwheelError("libvirtd is not running", "run `vmwheel host setup`")
+    if virsh("pool-info", STORAGE_POOL, check=False).returncode != 0:
+        raise VmwheelError(f"libvirt storage pool '{STORAGE_POOL}' is missing",
+                           "run `vmwheel host setup`")
+
+
+def setup():
+    install_packages()
+    start_daemons()
+    ensure_storage_pool()

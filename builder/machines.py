@@ -1,0 +1,117 @@
+"""Build machines: the machine table, and a VM's life (up, one SSH connection, destroy/keep)."""
+
+import fcntl
+import json
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from . import accel, boxes, hostsetup, vagrantcli
+from .errors import VmwheelError
+from .guest import Guest
+
+TABLE = Path(__file__).with_name("machines.json")
+
+
+def load_table():
+    return json.loads(TABLE.read_text())
+
+
+def get(name=None):
+    table = load_table()
+    name = name or table["default"]
+    if name not in table["machines"]:
+        raise VmwheelError(f"unknown machine '{name}'",
+                           "choose one of: " + ", ".join(sorted(table["machines"])))
+    return name, table["machines"][name]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class VagrantVM:
+    """One machine of the table, started with Vagrant and reached over a forwarded port."""
+
+    def __init__(self, name, spec, log_dir, keep=False, driver=None):
+        self.name, self.spec, self.keep = name, spec, keep
+        self.driver_override = driver
+        self.dot = vagrantcli.dotfile_dir(name)
+        self.runtime = self.dot / "vmwheel-runtime.json"
+        self.log_path = Path(log_dir) / f"vagrant-{name}.log"
+        self.serial_log = self.dot / "serial.log"
+        self._lock = None
+        self.timings = {}
+
+    def _client(self):
+        return vagrantcli.client(self.name, self.runtime, self.log_path)
+
+    def _write_runtime(self):
+        old = json.loads(self.runtime.read_text()) if self.runtime.exists() else {}
+        kernel, initrd = boxes.boot_files(self.name, self.spec)
+        rt = {"machine": self.name, "storage_pool": "vmwheel",
+              "memory": self.spec["memory"], "cpus": self.spec["cpus"],
+              "serial_log": str(self.serial_log)}
+        if self.spec.get("source") == "local":
+            rt.update(kernel=str(kernel), initrd=str(initrd))
+            rt["driver"] = accel.choose_driver(kernel, self.driver_override)
+        else:
+            rt["driver"] = self.driver_override or "kvm"
+        # A VM that is still running (kept from an earlier run) keeps its forwarded port.
+        rt["port"] = old["port"] if old.get("port") and self.is_running() else free_port()
+        self.dot.mkdir(parents=True, exist_ok=True)
+        self.runtime.write_text(json.dumps(rt, indent=1))
+        return rt
+
+    def is_running(self):
+        if not (self.dot / "machines").exists():
+            return False
+        res = subprocess.run(["vagrant", "status", self.name, "--machine-readable"],
+                             env=vagrantcli.env(self.name, self.runtime),
+                             capture_output=True, text=True)
+        return ",state,running" in res.stdout
+
+    def lock(self):
+        self.dot.mkdir(parents=True, exist_ok=True)
+        self._lock = open(self.dot / "lock", "w")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise VmwheelError(f"machine {self.name} is in use by another vmwheel run",
+                               "wait for it to finish, or use another --machine") from None
+
+    def up(self):
+        """Boot (or reuse) the VM and return a Guest connected to it."""
+        hostsetup.check_ready()
+        boxes.require_box(self.name, self.spec)
+        self.lock()
+        rt = self._write_runtime()
+        print(f"vmwheel: starting {self.name} ({self.spec['box']}, libvirt driver "
+              f"{rt['driver']}, ssh on 127.0.0.1:{rt['port']}); log: {self.log_path}",
+              flush=True)
+        t0 = time.monotonic()
+        try:
+            self._client().up(vm_name=self.name, provider="libvirt")
+        except subprocess.CalledProcessError:
+            self.finish(failed=True)
+            raise VmwheelError(
+                f"VM {self.name} did not come up with SSH",
+                f"see {self.log_path} and the guest console {self.serial_log}") from None
+        self.timings["boot"] = time.monotonic() - t0
+        conf = self._client().conf(vm_name=self.name)  # `vagrant ssh-config`, read once
+        return Guest(host=conf["HostName"], port=int(conf["Port"]), user=conf["User"],
+                     key_filename=conf["IdentityFile"].strip('"'))
+
+    def finish(self, failed=False):
+        """Destroy the VM unless asked to keep it; never leave a half-made domain behind."""
+        if self.keep and not failed:
+            print(f"vmwheel: keeping {self.name} running (--keep-vm); "
+                  f"`vmwheel vm destroy --machine {self.name}` removes it", flush=True)
+        else:
+            vagrantcli.destroy(self.name)
+        if self._lock:
+            self._lock.close()
+            self._lock = None

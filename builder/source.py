@@ -1,0 +1,139 @@
+"""Turn what the user asked for into one sdist on the host: a PyPI requirement (through the
+host's own pip and its configuration), a local sdist file, or a local project directory."""
+
+import email.parser
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from .errors import VmwheelError
+
+SDIST_SUFFIXES = (".tar.gz", ".zip")
+
+
+@dataclass
+class Source:
+    sdist: Path
+    name: str
+    version: str
+    requires_python: str
+    note: str = ""
+
+    def admits(self, python):
+        """True if the sdist's Requires-Python admits interpreter version `python` ("3.9")."""
+        return not self.requires_python or Version(python) in SpecifierSet(self.requires_python)
+
+
+def read_metadata(sdist):
+    """Name, version and Requires-Python from the sdist's top-level PKG-INFO."""
+    sdist = Path(sdist)
+    try:
+        if sdist.name.endswith(".zip"):
+            with zipfile.ZipFile(sdist) as z:
+                names = [n for n in z.namelist() if n.count("/") == 1 and n.endswith("/PKG-INFO")]
+                raw = z.read(names[0]) if names else None
+        else:
+            with tarfile.open(sdist) as t:
+                members = [m for m in t.getmembers()
+                           if m.name.count("/") == 1 and m.name.endswith("/PKG-INFO")]
+                raw = t.extractfile(members[0]).read() if members else None
+    except (OSError, tarfile.TarError, zipfile.BadZipFile) as exc:
+        raise VmwheelError(f"{sdist} is not a readable sdist ({exc})",
+                           "pass a .tar.gz or .zip source distribution") from None
+    if raw is None:
+        raise VmwheelError(f"{sdist} has no PKG-INFO", "pass a source distribution made by a "
+                           "build backend (python -m build --sdist)")
+    meta = email.parser.Parser().parsestr(raw.decode("utf-8", "replace"))
+    return meta["Name"], meta["Version"], (meta.get("Requires-Python") or "").strip()
+
+
+def from_file(path, note="local sdist"):
+    name, version, rp = read_metadata(path)
+    return Source(Path(path), name, version, rp, note)
+
+
+def from_directory(path, workdir):
+    out = Path(workdir) / "sdist"
+    shutil.rmtree(out, ignore_errors=True)
+    res = subprocess.run([sys.executable, "-m", "build", "--sdist", "--outdir", str(out),
+                          str(path)], capture_output=True, text=True)
+    built = sorted(out.glob("*.tar.gz")) if res.returncode == 0 else []
+    if not built:
+        tail = (res.stderr or res.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise VmwheelError(f"could not make an sdist of {path}: {tail[0]}",
+                           "check that `python -m build --sdist` works in that directory")
+    return from_file(built[0], note=f"sdist built from {path}")
+
+
+def pip_download(requirement, dest, python=None):
+    """Download the sdist of `requirement` into `dest`; return its path or raise."""
+    shutil.rmtree(dest, ignore_errors=True)
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary=:all:",
+           "-q", "-d", str(dest), requirement]
+    if python:
+        cmd += ["--python-version", python]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    found = [p for p in Path(dest).glob("*") if p.name.endswith(SDIST_SUFFIXES)] \
+        if Path(dest).exists() else []
+    if res.returncode == 0 and found:
+        return found[0]
+    err = res.stderr
+    if "No matching distribution found" in err or "Could not find a version" in err:
+        return None
+    last = [line for line in err.strip().splitlines() if line.strip()][-1:] or ["no output"]
+    raise VmwheelError(f"pip could not download '{requirement}': {last[0].strip()}",
+                       "check the requirement and that pip reaches its index")
+
+
+def from_requirement(spec, pythons, workdir):
+    try:
+        req = Requirement(spec)
+    except InvalidRequirement:
+        raise VmwheelError(f"'{spec}' is not a package name, requirement, sdist or directory",
+                           "pass e.g. msgpack, msgpack==1.1.2, ./pkg-1.0.tar.gz or ./project")
+    base = Path(workdir) / "download"
+    newest = pip_download(spec, base / "any")
+    if newest is None:
+        raise VmwheelError(f"no source distribution for '{spec}' on the configured index",
+                           "check the package name and version (vmwheel builds from sdists)")
+    src = from_file(newest, note=f"{req.name} {read_metadata(newest)[1]} from the index")
+    if req.specifier or req.url or any(src.admits(p) for p in pythons):
+        return src
+    # A bare name whose newest release admits none of our interpreters: take the newest that
+    # admits at least one, and say why.
+    best = None
+    for py in pythons:
+        path = pip_download(spec, base / f"py{py}", python=py)
+        if path and (best is None or Version(read_metadata(path)[1]) > Version(best[1])):
+            best = (path, read_metadata(path)[1], py)
+    if best is None:
+        raise VmwheelError(
+            f"no release of {req.name} admits Python {', '.join(pythons)} "
+            f"(newest {src.version} requires Python {src.requires_python})",
+            "use a machine with newer interpreters")
+    chosen = from_file(best[0])
+    chosen.note = (f"{req.name} {chosen.version}: newest release for Python {best[2]} "
+                   f"({req.name} {src.version} requires Python {src.requires_python})")
+    return chosen
+
+
+def resolve(spec, pythons, workdir):
+    """Source for `spec`: an sdist file, a project directory, or a requirement for pip."""
+    path = Path(spec)
+    if re.search(r"[/\\]", spec) or spec in (".", "..") or path.exists():
+        if path.is_file() and spec.endswith(SDIST_SUFFIXES):
+            return from_file(path)
+        if path.is_dir():
+            return from_directory(path, workdir)
+        raise VmwheelError(f"{spec} is neither an sdist (.tar.gz, .zip) nor a project directory",
+                           "pass an existing sdist file or directory")
+    return from_requirement(spec, pythons, workdir)

@@ -1,0 +1,75 @@
+"""The host's output dir: wheels arrive whole and verified, or not at all.
+
+A wheel is downloaded to a hidden temporary name in the output dir, checked against the size
+and sha256 the guest computed, then renamed into place (atomic on one file system). SHA256SUMS
+and report.json are written the same way.
+"""
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from .errors import VmwheelError
+
+# {distribution}-{version}(-{build})?-{python}-{abi}-{platform}.whl, PEP 427 characters only.
+WHEEL_NAME = re.compile(
+    r"^[A-Za-z0-9_.]+-[A-Za-z0-9_.!+]+(-[0-9][A-Za-z0-9_]*)?"
+    r"-[A-Za-z0-9_.]+-[A-Za-z0-9_.]+-[A-Za-z0-9_.]+\.whl$")
+
+
+def sha256_of(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def atomic_write(path, text):
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class Wheelhouse:
+    def __init__(self, path):
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+
+    def fetch(self, guest, remote_path, name, sha256, size):
+        """Download `remote_path` as `name`; return the final path once verified."""
+        if not WHEEL_NAME.match(name):
+            raise VmwheelError(f"the guest reported an invalid wheel file name {name!r}",
+                               "report this as a bug; nothing was written")
+        fd, tmp = tempfile.mkstemp(dir=self.path, prefix=f".{name}.", suffix=".part")
+        os.close(fd)
+        try:
+            guest.get(remote_path, tmp)
+            got_size, got_sha = os.path.getsize(tmp), sha256_of(tmp)
+            if got_size != size or got_sha != sha256:
+                raise VmwheelError(
+                    f"{name} arrived corrupted (size {got_size} vs {size}, sha256 "
+                    f"{got_sha[:12]} vs {sha256[:12]})", "rerun the build")
+            os.chmod(tmp, 0o644)
+            final = self.path / name
+            os.replace(tmp, final)
+            return final
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
+    def write_sums(self):
+        lines = [f"{sha256_of(w)}  {w.name}\n" for w in sorted(self.path.glob("*.whl"))]
+        atomic_write(self.path / "SHA256SUMS", "".join(lines))
+
+    def write_report(self, report):
+        atomic_write(self.path / "report.json", json.dumps(report, indent=2) + "\n")

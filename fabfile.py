@@ -1,0 +1,99 @@
+"""Fabric tasks for vmwheel (the same tasks as the `vmwheel` command).
+
+    fab build:msgpack                  Fabric 1 spelling, as in the original manylinux walk-through
+    fab build msgpack                  Fabric 3 spelling
+    fab build:msgpack==1.1.2,keep_vm=true
+
+Fabric 3 has no `task:arg` syntax. Invoke imports this file before it parses task names, so for
+each `task:args` word on the command line an alias task of exactly that name is registered here;
+`fab --list` stays clean otherwise.
+"""
+
+import inspect
+import re
+import sys
+
+from fabric import task
+from invoke import Collection, Exit
+
+from builder import tasks
+from builder.cli import guarded
+
+
+def _done(code):
+    if code:
+        raise Exit(code=code)
+
+
+@task(help={"package": "PyPI requirement (msgpack, msgpack==1.1.2), sdist file or project dir",
+            "machine": "machine from builder/machines.json (default: bullseye-x86_64)",
+            "output_dir": "where wheels, SHA256SUMS, report.json and logs go",
+            "keep_vm": "leave the VM running for the next build",
+            "driver": "libvirt driver: kvm or qemu (default: probe)"})
+def build(c, package, machine=None, output_dir="wheelhouse", keep_vm=False, driver=None):
+    """Build repaired wheels of PACKAGE for every interpreter in the VM."""
+    _done(guarded(lambda: tasks.build(package, machine=machine, output_dir=output_dir,
+                                      keep_vm=keep_vm, driver=driver)))
+
+
+@task(help={"machine": "machine whose box to build (default: bullseye-x86_64)",
+            "force": "rebuild even if up to date"})
+def box(c, machine=None, force=False):
+    """Build the machine's local box offline (debootstrap, provision/ in a chroot), add it."""
+    _done(guarded(lambda: tasks.box_build(machine=machine, force=force)))
+
+
+@task
+def host_setup(c):
+    """Install vagrant/libvirt/qemu/debootstrap, start libvirtd, create the storage pool."""
+    _done(guarded(tasks.host_setup))
+
+
+@task(help={"machine": "machine (default: bullseye-x86_64)"})
+def vm_destroy(c, machine=None):
+    """Destroy a VM kept with --keep-vm."""
+    _done(guarded(lambda: tasks.vm_destroy(machine=machine)))
+
+
+ns = Collection(build, box, host_setup, vm_destroy)
+TASKS = {"build": build, "box": box, "host-setup": host_setup, "host_setup": host_setup,
+         "vm-destroy": vm_destroy, "vm_destroy": vm_destroy}
+BOOL_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+
+
+def parse_fab1(word):
+    """'build:msgpack,keep_vm=true' -> ('build', ['msgpack'], {'keep_vm': True}), else None."""
+    m = re.match(r"^([A-Za-z][\w-]*):(.*)$", word)
+    if not m or m.group(1) not in TASKS:
+        return None
+    args, kwargs = [], {}
+    for part in filter(None, m.group(2).split(",")):
+        key, eq, value = part.partition("=")
+        # "msgpack==1.1.2" and "msgpack>=1" are requirements, not key=value pairs.
+        if eq and re.fullmatch(r"[A-Za-z_][\w-]*", key) and not value.startswith("="):
+            value = BOOL_WORDS.get(value.lower(), value)
+            kwargs[key.replace("-", "_")] = value
+        else:
+            args.append(part)
+    return m.group(1), args, kwargs
+
+
+def _alias(word, target, args, kwargs):
+    def body(c):
+        try:
+            inspect.signature(target.body).bind(c, *args, **kwargs)
+        except TypeError as exc:
+            print(f"vmwheel: `fab {word}` does not fit task {target.name} ({exc}); "
+                  f"see `fab --help {target.name}`", file=sys.stderr)
+            raise Exit(code=2) from None
+        target.body(c, *args, **kwargs)
+
+    body.__doc__ = f"Fabric 1 spelling of `{target.name}`."
+    return task(name=word)(body)
+
+
+for _word in sys.argv[1:]:
+    _parsed = parse_fab1(_word)
+    if _parsed:
+        _name, _args, _kwargs = _parsed
+        ns.add_task(_alias(_word, TASKS[_name], _args, _kwargs), name=_word)

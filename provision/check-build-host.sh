@@ -1,0 +1,45 @@
+#!/bin/sh
+# Self check of a build host, run last by the provisioner: a box that fails it is not published.
+# Asserts that the C library is not newer than the policy allows, that every /opt/python/*
+# interpreter runs and has pip, and that auditwheel runs and knows AUDITWHEEL_PLAT.
+# Usage: check-build-host.sh POLICY ARCH      e.g. check-build-host.sh manylinux_2_31 x86_64
+set -eu
+
+if [ "$#" -ne 2 ]; then
+    echo "usage: $0 POLICY ARCH" >&2
+    exit 2
+fi
+policy=$1
+plat=${1}_$2
+fail() { echo "check-build-host: $*" >&2; exit 1; }
+
+case "$policy" in
+    manylinux_*_*)
+        want_major=$(echo "$policy" | cut -d_ -f2)
+        want_minor=$(echo "$policy" | cut -d_ -f3)
+        have=$(getconf GNU_LIBC_VERSION | sed 's/^glibc //')
+        have_major=$(echo "$have" | cut -d. -f1)
+        have_minor=$(echo "$have" | cut -d. -f2)
+        if [ "$have_major" -gt "$want_major" ] ||
+            { [ "$have_major" -eq "$want_major" ] && [ "$have_minor" -gt "$want_minor" ]; }; then
+            fail "glibc $have is newer than $policy allows"
+        fi
+        echo "glibc $have fits $policy"
+        ;;
+    *) fail "policy '$policy' is not checked yet (only manylinux_X_Y glibc policies)" ;;
+esac
+
+found=0
+for py in /opt/python/*/bin/python; do
+    [ -x "$py" ] || continue
+    found=$((found + 1))
+    "$py" -c 'import ssl, zlib, ctypes, sqlite3' || fail "$py cannot import its standard modules"
+    "$py" -m pip --version >/dev/null || fail "$py has no pip"
+    echo "$py: $("$py" --version 2>&1)"
+done
+[ "$found" -gt 0 ] || fail "no interpreter under /opt/python"
+
+auditwheel --version >/dev/null || fail "auditwheel does not run"
+auditwheel repair --help | grep -q "$plat" || fail "auditwheel does not know platform $plat"
+patchelf --version >/dev/null || fail "patchelf does not run"
+echo "build host OK: $found interpreter(s), $(auditwheel --version), platform $plat"

