@@ -62,17 +62,26 @@ BOOL_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False,
 
 
 def parse_fab1(word):
-    """'build:msgpack,keep_vm=true' -> ('build', ['msgpack'], {'keep_vm': True}), else None."""
+    """'build:msgpack,keep_vm=true' -> ('build', ['msgpack'], {'keep_vm': True}), else None.
+
+    Only options whose default is a bool take true/false words; a part that starts with a
+    version operator continues the requirement before it ('msgpack>=1,<2').
+    """
     m = re.match(r"^([A-Za-z][\w-]*):(.*)$", word)
     if not m or m.group(1) not in TASKS:
         return None
+    params = inspect.signature(TASKS[m.group(1)].body).parameters
     args, kwargs = [], {}
     for part in filter(None, m.group(2).split(",")):
         key, eq, value = part.partition("=")
         # "msgpack==1.1.2" and "msgpack>=1" are requirements, not key=value pairs.
         if eq and re.fullmatch(r"[A-Za-z_][\w-]*", key) and not value.startswith("="):
-            value = BOOL_WORDS.get(value.lower(), value)
-            kwargs[key.replace("-", "_")] = value
+            key = key.replace("-", "_")
+            if key in params and isinstance(params[key].default, bool):
+                value = BOOL_WORDS.get(value.lower(), value)
+            kwargs[key] = value
+        elif args and re.match(r"^\s*(<|>|=|!|~)", part):
+            args[-1] += "," + part
         else:
             args.append(part)
     return m.group(1), args, kwargs

@@ -1,6 +1,7 @@
 """The Debian mirror this host is configured to use (never a hard-coded host)."""
 
 import os
+import re
 from pathlib import Path
 
 from .errors import VmwheelError
@@ -23,12 +24,13 @@ def _entries(apt_dir):
                         continue
                     key, _, value = line.partition(":")
                     fields[key.strip().lower()] = value.split()
-                if "deb" in fields.get("types", []) and fields.get("enabled", ["yes"]) != ["no"]:
+                enabled = fields.get("enabled", ["yes"])[0].lower() not in ("no", "false", "0")
+                if "deb" in fields.get("types", []) and enabled:
                     for uri in fields.get("uris", []):
                         yield uri, fields.get("suites", [])
         elif path.suffix == ".list" or path.name == "sources.list":
             for line in text.splitlines():
-                words = [w for w in line.split() if not w.startswith("[")]
+                words = re.sub(r"\[[^\]]*\]", " ", line.split("#")[0]).split()
                 if len(words) >= 3 and words[0] == "deb":
                     yield words[1], [words[2]]
 

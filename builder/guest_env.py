@@ -18,16 +18,26 @@ PASSED = ("index-url", "extra-index-url", "trusted-host", "timeout", "default-ti
           "retries")
 
 
-def pip_config():
-    """{option: value} from `pip config list`, later (more specific) entries winning."""
-    res = subprocess.run([sys.executable, "-m", "pip", "config", "list"],
-                         capture_output=True, text=True)
-    conf = {}
-    for line in res.stdout.splitlines():
+# pip's precedence, lowest first: global files, user file, site (venv) file, environment.
+SCOPE_RANK = {"global": 0, "user": 1, "site": 2, ":env:": 3}
+
+
+def parse_config_list(text):
+    """{option: value} from `pip config list` output, applying pip's precedence."""
+    ranked = {}
+    for line in text.splitlines():
         m = re.match(r"^([^=]+?)\.([a-z-]+)='(.*)'$", line.strip())
         if m:
-            conf[m.group(2)] = m.group(3)
-    return conf
+            rank = SCOPE_RANK.get(m.group(1), 0)
+            if m.group(2) not in ranked or rank >= ranked[m.group(2)][0]:
+                ranked[m.group(2)] = (rank, m.group(3))
+    return {k: v for k, (_, v) in ranked.items()}
+
+
+def pip_config():
+    res = subprocess.run([sys.executable, "-m", "pip", "config", "list"],
+                         capture_output=True, text=True)
+    return parse_config_list(res.stdout)
 
 
 def ca_bundle(conf=None):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import SpecifierSet
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from .errors import VmwheelError
@@ -53,7 +53,13 @@ def read_metadata(sdist):
         raise VmwheelError(f"{sdist} has no PKG-INFO", "pass a source distribution made by a "
                            "build backend (python -m build --sdist)")
     meta = email.parser.Parser().parsestr(raw.decode("utf-8", "replace"))
-    return meta["Name"], meta["Version"], (meta.get("Requires-Python") or "").strip()
+    requires_python = (meta.get("Requires-Python") or "").strip()
+    try:
+        SpecifierSet(requires_python)
+    except InvalidSpecifier:
+        raise VmwheelError(f"{sdist.name} has an invalid Requires-Python {requires_python!r}",
+                           "fix the project's requires-python") from None
+    return meta["Name"], meta["Version"], requires_python
 
 
 def from_file(path, note="local sdist"):
@@ -129,7 +135,8 @@ def from_requirement(spec, pythons, workdir):
 def resolve(spec, pythons, workdir):
     """Source for `spec`: an sdist file, a project directory, or a requirement for pip."""
     path = Path(spec)
-    if re.search(r"[/\\]", spec) or spec in (".", "..") or path.exists():
+    direct_url = re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@", spec)
+    if not direct_url and (re.search(r"[/\\]", spec) or spec in (".", "..") or path.exists()):
         if path.is_file() and spec.endswith(SDIST_SUFFIXES):
             return from_file(path)
         if path.is_dir():

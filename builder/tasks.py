@@ -47,7 +47,7 @@ def build(spec, machine=None, output_dir="wheelhouse", keep_vm=False, driver=Non
         timings["resolve"] = time.monotonic() - t0
         say(f"building {src.name} {src.version} ({src.note})")
         if not any(src.admits(p) for p in mspec["pythons"]):
-            results = [Result(tag=f"cp{p.replace('.', '')}", python=p, status="skipped",
+            results = [Result(tag=_tag(p), python=p, status="skipped",
                               reason=f"Requires-Python {src.requires_python} excludes "
                                      f"Python {p}") for p in mspec["pythons"]]
             return _finish(src, name, mspec, plat, results, timings, output_dir)
@@ -107,6 +107,11 @@ def _exit_code(results, out_path):
                            "see the reasons above; pin an older release or use another machine",
                            exit_code=3)
     return 0
+
+
+def _tag(python):
+    short = "cp" + python.replace(".", "")
+    return f"{short}-{short}"
 
 
 def _mkdir(path):

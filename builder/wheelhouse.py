@@ -15,9 +15,10 @@ from pathlib import Path
 from .errors import VmwheelError
 
 # {distribution}-{version}(-{build})?-{python}-{abi}-{platform}.whl, PEP 427 characters only.
+# Used with fullmatch: no path separators, no newline, no leading dot.
 WHEEL_NAME = re.compile(
-    r"^[A-Za-z0-9_.]+-[A-Za-z0-9_.!+]+(-[0-9][A-Za-z0-9_]*)?"
-    r"-[A-Za-z0-9_.]+-[A-Za-z0-9_.]+-[A-Za-z0-9_.]+\.whl$")
+    r"[A-Za-z0-9][A-Za-z0-9_.]*-[A-Za-z0-9_.!+]+(-[0-9][A-Za-z0-9_]*)?"
+    r"-[A-Za-z0-9_.]+-[A-Za-z0-9_.]+-[A-Za-z0-9_.]+\.whl")
 
 
 def sha256_of(path):
@@ -48,7 +49,7 @@ class Wheelhouse:
 
     def fetch(self, guest, remote_path, name, sha256, size):
         """Download `remote_path` as `name`; return the final path once verified."""
-        if not WHEEL_NAME.match(name):
+        if not WHEEL_NAME.fullmatch(name):
             raise VmwheelError(f"the guest reported an invalid wheel file name {name!r}",
                                "report this as a bug; nothing was written")
         fd, tmp = tempfile.mkstemp(dir=self.path, prefix=f".{name}.", suffix=".part")

@@ -1,0 +1,62 @@
+"""fabfile.py: the Fabric 1 `task:args` spelling, and the real `fab` command line."""
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FAB = Path(sys.executable).parent / "fab"
+
+
+@pytest.fixture(scope="module")
+def fabfile():
+    # Importing the fabfile registers aliases for sys.argv words: give it a neutral argv.
+    saved, sys.argv = sys.argv, ["fab"]
+    try:
+        spec = importlib.util.spec_from_file_location("vmwheel_fabfile", ROOT / "fabfile.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.argv = saved
+    return module
+
+
+@pytest.mark.parametrize("word, expected", [
+    ("build:msgpack", ("build", ["msgpack"], {})),
+    ("build:msgpack==1.1.2", ("build", ["msgpack==1.1.2"], {})),
+    ("build:msgpack>=1", ("build", ["msgpack>=1"], {})),
+    ("build:msgpack,keep_vm=true", ("build", ["msgpack"], {"keep_vm": True})),
+    ("build:msgpack==1.1.2,keep-vm=no", ("build", ["msgpack==1.1.2"], {"keep_vm": False})),
+    ("vm-destroy:machine=bullseye-x86_64", ("vm-destroy", [], {"machine": "bullseye-x86_64"})),
+])
+def test_parse_fab1(fabfile, word, expected):
+    assert fabfile.parse_fab1(word) == expected
+
+
+@pytest.mark.parametrize("word", ["foo:bar", "build", "--list", "msgpack==1.1.2", ""])
+def test_parse_fab1_ignores_other_words(fabfile, word):
+    assert fabfile.parse_fab1(word) is None
+
+
+def fab(*args):
+    return subprocess.run([str(FAB), *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_fab_list_shows_the_tasks_and_no_alias():
+    res = fab("--list")
+    assert res.returncode == 0, res.stderr
+    # Task names start in column 2; wrapped help lines are indented further.
+    names = {line.split()[0] for line in res.stdout.splitlines()
+             if line.startswith("  ") and not line.startswith("   ")}
+    assert names == {"build", "box", "host-setup", "vm-destroy"}
+
+
+def test_fab_unknown_keyword_is_one_line_and_exit_2():
+    res = fab("build:msgpack,colour=red")
+    assert res.returncode == 2
+    lines = res.stderr.splitlines()
+    assert len(lines) == 1 and "colour" in lines[0], res.stderr

@@ -1,0 +1,71 @@
+"""builder.guest_env: the pip settings and CA bundle handed to the guest."""
+
+import sys
+
+import pytest
+
+from builder import guest_env
+
+GUEST_CA = "/tmp/vmwheel/ca-bundle.pem"
+CA_VARS = ("PIP_CERT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
+
+
+def test_local_indexes_are_dropped_remote_ones_kept():
+    conf = {"index-url": "file:///opt/pypi/simple",
+            "extra-index-url": "https://a.example.invalid/simple file:///opt/more /srv/wheels "
+                               "http://b.example.invalid/simple",
+            "trusted-host": "b.example.invalid", "timeout": "60",
+            "find-links": "/opt/wheels", "cert": "/host/only/ca.pem"}
+    env = guest_env.pip_env(GUEST_CA, conf)
+    assert "PIP_INDEX_URL" not in env
+    assert env["PIP_EXTRA_INDEX_URL"] == "https://a.example.invalid/simple " \
+                                         "http://b.example.invalid/simple"
+    assert env["PIP_TRUSTED_HOST"] == "b.example.invalid"
+    assert env["PIP_TIMEOUT"] == "60"
+    assert "PIP_FIND_LINKS" not in env
+    assert {var: env[var] for var in CA_VARS} == dict.fromkeys(CA_VARS, GUEST_CA)
+
+
+def test_https_index_url_kept():
+    env = guest_env.pip_env(None, {"index-url": "https://mirror.example.invalid/simple"})
+    assert env["PIP_INDEX_URL"] == "https://mirror.example.invalid/simple"
+    assert not set(CA_VARS) & set(env)
+
+
+@pytest.fixture
+def no_ca_env(monkeypatch):
+    for var in CA_VARS:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(guest_env, "DEFAULT_BUNDLES", [])
+
+
+def test_ca_bundle_prefers_pip_cert(tmp_path, monkeypatch, no_ca_env):
+    cert, other = tmp_path / "pip-ca.pem", tmp_path / "env-ca.pem"
+    cert.write_text("x")
+    other.write_text("y")
+    monkeypatch.setenv("SSL_CERT_FILE", str(other))
+    assert guest_env.ca_bundle({"cert": str(cert)}) == cert
+
+
+def test_ca_bundle_skips_missing_files(tmp_path, monkeypatch, no_ca_env):
+    other = tmp_path / "env-ca.pem"
+    other.write_text("y")
+    monkeypatch.setenv("SSL_CERT_FILE", str(other))
+    assert guest_env.ca_bundle({"cert": str(tmp_path / "missing.pem")}) == other
+
+
+def test_ca_bundle_none(tmp_path, no_ca_env):
+    assert guest_env.ca_bundle({"cert": str(tmp_path / "missing.pem")}) is None
+
+
+def test_pip_config_environment_beats_config_files(tmp_path, monkeypatch):
+    # Bug: `pip config list` prints sorted keys, so ':env:.x' comes before 'global.x' and the
+    # "last one wins" parse lets config files override PIP_* variables (pip does the reverse).
+    (tmp_path / "pip").mkdir()
+    (tmp_path / "pip" / "pip.conf").write_text(
+        "[global]\nextra-index-url = https://file.example.invalid/simple\n")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "user"))
+    monkeypatch.setenv("XDG_CONFIG_DIRS", str(tmp_path))
+    monkeypatch.setenv("PIP_EXTRA_INDEX_URL", "https://env.example.invalid/simple")
+    assert guest_env.pip_config()["extra-index-url"] == "https://env.example.invalid/simple"
