@@ -13,9 +13,13 @@ def parser():
         description="Build repaired manylinux wheels inside a Vagrant VM (no Docker needed).")
     p.add_argument("--version", action="version", version=f"vmwheel {__version__}")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    # --debug is accepted after the command too (vmwheel build msgpack --debug).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show tracebacks on errors")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    b = sub.add_parser("build", help="build wheels for every interpreter in the VM")
+    b = sub.add_parser("build", parents=[common], help="build wheels for every interpreter in the VM")
     b.add_argument("package", help="PyPI requirement (msgpack, msgpack==1.1.2), "
                    "sdist file, or project directory")
     b.add_argument("--machine", help="machine from builder/machines.json "
@@ -28,18 +32,18 @@ def parser():
                    help="libvirt driver (default: kvm if it really boots a guest, else qemu)")
 
     box = sub.add_parser("box", help="local boxes").add_subparsers(dest="action", required=True)
-    bb = box.add_parser("build", help="build the machine's box offline and add it to Vagrant")
+    bb = box.add_parser("build", parents=[common], help="build the machine's box offline and add it to Vagrant")
     bb.add_argument("--machine", help="machine whose box to build (default: bullseye-x86_64)")
     bb.add_argument("--force", action="store_true", help="rebuild even if up to date")
 
     host = sub.add_parser("host", help="host preparation").add_subparsers(dest="action",
                                                                           required=True)
-    host.add_parser("setup", help="install vagrant, libvirt, qemu, debootstrap; start "
+    host.add_parser("setup", parents=[common], help="install vagrant, libvirt, qemu, debootstrap; start "
                     "libvirtd; create vmwheel's storage pool (idempotent, needs root)")
 
     vm = sub.add_parser("vm", help="VMs kept with --keep-vm").add_subparsers(dest="action",
                                                                               required=True)
-    vd = vm.add_parser("destroy", help="destroy the machine's VM")
+    vd = vm.add_parser("destroy", parents=[common], help="destroy the machine's VM")
     vd.add_argument("--machine", help="machine (default: bullseye-x86_64)")
     return p
 

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole test suite, as README's second Quick start command runs it: fast tests, the build
+# loop against a real sshd, and the VM tests (box build, `vagrant up`, msgpack). Installs what it
+# needs (a venv with vmwheel[test], Debian's sshd and shellcheck, vmwheel's host set-up). Root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export DEBIAN_FRONTEND=noninteractive
+need=()
+command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v shellcheck >/dev/null || need+=(shellcheck)
+if [ "${#need[@]}" -gt 0 ]; then
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${need[@]}"
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install -q -e '.[test]'
+.venv/bin/vmwheel host setup
+exec .venv/bin/python -m pytest -o addopts=-ra "$@"
