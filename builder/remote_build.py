@@ -130,9 +130,11 @@ class Builder:
                     show = self._stage(result, "show", f"auditwheel show {q(wheel)}", log)
                     result.auditwheel = " ".join(show.split())
                 venv = work / "venv"
-                self._stage(result, "test", f"{q(py)} -m venv {q(venv)} && {q(venv)}/bin/python "
-                            f"-m pip install -q {q(wheel)} && {q(venv)}/bin/python -c "
-                            f"{q(IMPORT_TEST)} {q(wheel)}", log, cwd=work / "test")
+                # The interpreter's own pip installs into the venv: no pip bootstrap per test.
+                self._stage(result, "test", f"{q(py)} -m venv --without-pip {q(venv)} && "
+                            f"{q(py)} -m pip --python {q(venv)}/bin/python install -q {q(wheel)} "
+                            f"&& {q(venv)}/bin/python -c {q(IMPORT_TEST)} {q(wheel)}",
+                            log, cwd=work / "test")
                 digest = self._stage(result, "hash", f"sha256sum {q(wheel)} && stat -c %s "
                                      f"{q(wheel)}", log).split()
                 result.sha256, result.size = digest[0], int(digest[2])
