@@ -4,9 +4,9 @@
     fab build msgpack                  Fabric 3 spelling
     fab build:msgpack==1.1.2,keep_vm=true
 
-Fabric 3 has no `task:arg` syntax. Invoke imports this file before it parses task names, so for
-each `task:args` word on the command line an alias task of exactly that name is registered here;
-`fab --list` stays clean otherwise.
+Fabric 3 has no `task:arg` syntax. Invoke imports this file before it parses the task words, so
+this file rewrites each `task:args` word into the Fabric 3 words it means (see
+`_translate_command_line`); `fab --list` shows only the real tasks.
 """
 
 import inspect
@@ -87,22 +87,52 @@ def parse_fab1(word):
     return m.group(1), args, kwargs
 
 
-def _alias(word, target, args, kwargs):
-    def body(c):
-        try:
-            inspect.signature(target.body).bind(c, *args, **kwargs)
-        except TypeError as exc:
-            print(f"vmwheel: `fab {word}` does not fit task {target.name} ({exc}); "
-                  f"see `fab --help {target.name}`", file=sys.stderr)
-            raise Exit(code=2) from None
-        target.body(c, *args, **kwargs)
+def fab3_words(word):
+    """Fabric 3 words for a Fabric 1 word: 'build:msgpack,keep_vm=true' ->
+    ['build', 'msgpack', '--keep-vm']; None if `word` is not Fabric 1 syntax for our tasks."""
+    parsed = parse_fab1(word)
+    if not parsed:
+        return None
+    name, args, kwargs = parsed
+    target = TASKS[name]
+    try:
+        inspect.signature(target.body).bind(None, *args, **kwargs)
+    except TypeError as exc:
+        raise ValueError(f"`fab {word}` does not fit task {target.name} ({exc}); "
+                         f"see `fab --help {target.name}`") from None
+    words = [target.name.replace("_", "-"), *args]
+    for key, value in kwargs.items():
+        flag = "--" + key.replace("_", "-")
+        if value is True:
+            words.append(flag)
+        elif value is not False:
+            words += [flag, str(value)]
+    return words
 
-    body.__doc__ = f"Fabric 1 spelling of `{target.name}`."
-    return task(name=word)(body)
+
+def _translate_command_line():
+    """Rewrite Fabric 1 words in the running `fab`'s still-unparsed arguments.
+
+    Invoke parses task arguments only after it has imported this file, from the list of words
+    its core parser left over; that list is rewritten in place. Nothing happens when this file
+    is imported by anything other than `fab`/`invoke`.
+    """
+    from invoke import Program
+
+    for info in inspect.stack()[1:]:
+        program = info.frame.f_locals.get("self")
+        if isinstance(program, Program) and getattr(program, "core", None) is not None:
+            words = program.core.unparsed
+            new = []
+            for word in words:
+                try:
+                    translated = fab3_words(word)
+                except ValueError as exc:
+                    print(f"vmwheel: {exc}", file=sys.stderr)
+                    raise SystemExit(2) from None
+                new.extend(translated or [word])
+            words[:] = new
+            return
 
 
-for _word in sys.argv[1:]:
-    _parsed = parse_fab1(_word)
-    if _parsed:
-        _name, _args, _kwargs = _parsed
-        ns.add_task(_alias(_word, TASKS[_name], _args, _kwargs), name=_word)
+_translate_command_line()

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 
-from . import vagrantcli
+from . import cpython_sources, vagrantcli
 from .aptsources import debian_mirror
 from .errors import VmwheelError
 from .paths import LIBVIRT_DIR, PROVISION_DIR, STORAGE_POOL, cache_dir
@@ -27,7 +27,8 @@ PIP_PLATFORMS = {"x86_64": "manylinux2014_x86_64", "i686": "manylinux2014_i686"}
 
 def box_key(spec):
     h = hashlib.sha256()
-    inputs = {k: spec[k] for k in ("family", "suite", "debian_arch", "arch", "policy", "disk_gb")}
+    keys = ("family", "suite", "debian_arch", "arch", "policy", "disk_gb", "cpythons")
+    inputs = {k: spec.get(k) for k in keys}
     h.update(json.dumps(inputs, sort_keys=True).encode())
     for path in sorted(PROVISION_DIR.iterdir()):
         if path.is_file():
@@ -103,11 +104,17 @@ def build(name, spec, force=False):
                            "only Debian suites can be built locally")
     out = box_dir(name, spec)
     wheels = download_tool_wheels(spec)
+    sources = cache_dir() / "sources"
+    for version in spec.get("cpythons", []):
+        cpython_sources.fetch(version, sources)
     print(f"vmwheel: building box {spec['box']} (key {box_key(spec)}) in {out}", flush=True)
-    cmd = [str(PROVISION_DIR / "build-debian-box.sh"), spec["suite"], spec["debian_arch"],
-           spec["policy"], debian_mirror(), str(wheels), vagrant_pubkey(), str(out),
-           str(cache_dir() / "debs" / f"{spec['suite']}-{spec['debian_arch']}"),
-           str(spec["disk_gb"])]
+    cmd = [str(PROVISION_DIR / "build-debian-box.sh"),
+           "--suite", spec["suite"], "--arch", spec["debian_arch"], "--policy", spec["policy"],
+           "--mirror", debian_mirror(), "--wheels", str(wheels), "--pubkey", vagrant_pubkey(),
+           "--out", str(out), "--disk-gb", str(spec["disk_gb"]),
+           "--debs", str(cache_dir() / "debs" / f"{spec['suite']}-{spec['debian_arch']}"),
+           "--pythons", " ".join(spec.get("cpythons", [])), "--sources", str(sources),
+           "--interp-cache", str(cache_dir() / "interpreters")]
     if subprocess.run(cmd).returncode != 0:
         shutil.rmtree(out / "rootfs", ignore_errors=True)
         raise VmwheelError(f"building box {spec['box']} failed",

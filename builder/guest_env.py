@@ -5,6 +5,7 @@ Index settings come from the host's pip configuration (`pip config list`, enviro
 local ones (file:// URLs, directories) cannot work in the guest and are left out.
 """
 
+import functools
 import os
 import re
 import subprocess
@@ -34,10 +35,11 @@ def parse_config_list(text):
     return {k: v for k, (_, v) in ranked.items()}
 
 
+@functools.lru_cache(maxsize=None)
 def pip_config():
     res = subprocess.run([sys.executable, "-m", "pip", "config", "list"],
                          capture_output=True, text=True)
-    return parse_config_list(res.stdout)
+    return parse_config_list(res.stdout)  # cached: callers must not change it
 
 
 def ca_bundle(conf=None):

@@ -27,6 +27,16 @@ def get(name=None):
     return name, table["machines"][name]
 
 
+def python_versions(spec):
+    """The interpreters a machine carries, as "X.Y" (free-threaded ones as "X.Yt")."""
+    found = []
+    for v in spec.get("cpythons") or [spec["distro_python"]]:
+        xy = ".".join(v.rstrip("t").split(".")[:2]) + ("t" if v.endswith("t") else "")
+        if xy not in found:
+            found.append(xy)
+    return found
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

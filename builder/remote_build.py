@@ -6,7 +6,6 @@ then fetch to the host's wheelhouse. Every step's output goes to logs/<tag>.log 
 One interpreter failing never stops the others, and never touches wheels already fetched.
 """
 
-import re
 import shlex
 import time
 from dataclasses import asdict, dataclass, field
@@ -162,7 +161,3 @@ class Builder:
             raise StageFailed(f"expected one wheel in {remote_dir}, found {len(names)}")
         return names[0]
 
-
-def platform_tag(auditwheel_show):
-    m = re.search(r'platform\s+tag:?\s*"?([a-z0-9_]+)"?', auditwheel_show)
-    return m.group(1) if m else ""

@@ -29,8 +29,9 @@ class Source:
     note: str = ""
 
     def admits(self, python):
-        """True if the sdist's Requires-Python admits interpreter version `python` ("3.9")."""
-        return not self.requires_python or Version(python) in SpecifierSet(self.requires_python)
+        """True if the sdist's Requires-Python admits interpreter `python` ("3.9", "3.13t")."""
+        return (not self.requires_python
+                or Version(python.rstrip("t")) in SpecifierSet(self.requires_python))
 
 
 def read_metadata(sdist):

@@ -43,13 +43,14 @@ def build(spec, machine=None, output_dir="wheelhouse", keep_vm=False, driver=Non
     work = Path(tempfile.mkdtemp(prefix="resolve-", dir=_mkdir(cache_dir() / "work")))
     try:
         t0 = time.monotonic()
-        src = source.resolve(spec, mspec["pythons"], work)
+        pythons = machines.python_versions(mspec)
+        src = source.resolve(spec, [p.rstrip("t") for p in pythons], work)
         timings["resolve"] = time.monotonic() - t0
         say(f"building {src.name} {src.version} ({src.note})")
-        if not any(src.admits(p) for p in mspec["pythons"]):
+        if not any(src.admits(p) for p in pythons):
             results = [Result(tag=_tag(p), python=p, status="skipped",
                               reason=f"Requires-Python {src.requires_python} excludes "
-                                     f"Python {p}") for p in mspec["pythons"]]
+                                     f"Python {p}") for p in pythons]
             return _finish(src, name, mspec, plat, results, timings, output_dir)
         return _build_in_vm(src, name, mspec, plat, output_dir, keep_vm, driver, timings)
     finally:
@@ -110,8 +111,8 @@ def _exit_code(results, out_path):
 
 
 def _tag(python):
-    short = "cp" + python.replace(".", "")
-    return f"{short}-{short}"
+    short = "cp" + python.rstrip("t").replace(".", "")
+    return f"{short}-{short}" + ("t" if python.endswith("t") else "")
 
 
 def _mkdir(path):

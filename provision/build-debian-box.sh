@@ -1,17 +1,44 @@
 #!/bin/sh
 # Build a vmwheel box from Debian, natively on the host: debootstrap, then every provision step in
 # a chroot of the new root file system, the build-host self check, and packing for vagrant-libvirt.
-# Usage: build-debian-box.sh SUITE ARCH POLICY MIRROR WHEEL_DIR PUBKEY OUT_DIR [DEB_CACHE [DISK_GB]]
-#   e.g. build-debian-box.sh bullseye amd64 manylinux_2_31 http://mirror/debian \
-#            ./wheels /usr/share/vagrant/keys/vagrant.pub ./out
-# WHEEL_DIR holds the wheels pinned in tools.txt. Runs on the host as root.
+# Usage: build-debian-box.sh --suite bullseye --arch amd64 --policy manylinux_2_31 \
+#            --mirror URL --wheels DIR --pubkey FILE --out DIR \
+#            [--pythons "3.9.2 3.11.2"] [--sources DIR] [--interp-cache DIR] [--debs DIR] \
+#            [--disk-gb 8]
+#   --wheels        the wheels pinned in provision/tools.txt, for the guest's Python and arch
+#   --pythons       CPython versions (from provision/pythons.lock, suffix t = free-threaded)
+#                   to build from source; without it the distro's python3 is used
+#   --sources       directory with those versions' source tarballs (named as in the lock file)
+#   --interp-cache  built interpreters, one tar per (suite, arch, version, source sha256,
+#                   build-cpython.sh); reused instead of compiling again
+# Runs on the host as root.
 set -eu
 
-if [ "$#" -lt 7 ]; then
-    echo "usage: $0 SUITE ARCH POLICY MIRROR WHEEL_DIR PUBKEY OUT_DIR [DEB_CACHE [DISK_GB]]" >&2
-    exit 2
-fi
-suite=$1 arch=$2 policy=$3 mirror=$4 wheels=$5 pubkey=$6 out=$7 debs=${8:-} disk_gb=${9:-8}
+usage() { sed -n 's/^# Usage: //p' "$0" >&2; exit 2; }
+suite="" arch="" policy="" mirror="" wheels="" pubkey="" out=""
+pythons="" sources="" icache="" debs="" disk_gb=8
+while [ "$#" -gt 0 ]; do
+    [ "$#" -ge 2 ] || usage
+    case "$1" in
+        --suite) suite=$2 ;;
+        --arch) arch=$2 ;;
+        --policy) policy=$2 ;;
+        --mirror) mirror=$2 ;;
+        --wheels) wheels=$2 ;;
+        --pubkey) pubkey=$2 ;;
+        --out) out=$2 ;;
+        --pythons) pythons=$2 ;;
+        --sources) sources=$2 ;;
+        --interp-cache) icache=$2 ;;
+        --debs) debs=$2 ;;
+        --disk-gb) disk_gb=$2 ;;
+        *) usage ;;
+    esac
+    shift 2
+done
+for v in "$suite" "$arch" "$policy" "$mirror" "$wheels" "$pubkey" "$out"; do
+    [ -n "$v" ] || usage
+done
 here=$(cd "$(dirname "$0")" && pwd)
 case "$arch" in
     amd64) plat_arch=x86_64 ;;
@@ -24,16 +51,48 @@ rootfs="$out/rootfs"
 rm -rf "$rootfs"
 "$here/bootstrap-debian.sh" "$suite" "$arch" "$rootfs" "$mirror" "$debs"
 
-# The scripts and wheels go in under /tmp, which pack-box.sh empties.
+# The scripts, wheels and sources go in under /tmp, which pack-box.sh empties.
 stage=/tmp/vmwheel-provision
-mkdir -p "$rootfs$stage/wheels"
-cp "$here"/*.sh "$here"/tools.txt "$rootfs$stage/"
+mkdir -p "$rootfs$stage/wheels" "$rootfs$stage/sources"
+cp "$here"/*.sh "$here"/tools.txt "$here"/pythons.lock "$rootfs$stage/"
 cp "$wheels"/*.whl "$rootfs$stage/wheels/"
 cp "$pubkey" "$rootfs$stage/vagrant.pub"
 
 in_root() { "$here/run-in-chroot.sh" "$rootfs" "$@"; }
 in_root sh "$stage/install-toolchain.sh"
-in_root sh "$stage/install-distro-python.sh" "$stage/wheels"
+
+if [ -z "$pythons" ]; then
+    in_root sh "$stage/install-distro-python.sh" "$stage/wheels"
+fi
+script_sum=$(sha256sum "$here/build-cpython.sh" | cut -c1-8)
+for spec in $pythons; do
+    version=${spec%t}
+    flag=""
+    [ "$version" != "$spec" ] && flag=--free-threaded
+    line=$(grep "^$version " "$here/pythons.lock") || {
+        echo "build-debian-box.sh: CPython $version is not in pythons.lock" >&2; exit 1; }
+    sha=$(echo "$line" | cut -d' ' -f2)
+    file=$(echo "$line" | cut -d' ' -f3)
+    archive="$icache/$suite-$arch-cpython-$spec-$(echo "$sha" | cut -c1-12)-$script_sum.tar"
+    if [ -n "$icache" ] && [ -f "$archive.sha256" ] &&
+        (cd "$icache" && sha256sum -c "$(basename "$archive").sha256" >/dev/null 2>&1); then
+        echo "build-debian-box.sh: CPython $spec from the interpreter cache"
+        tar -C "$rootfs" -xf "$archive"
+    else
+        [ -n "$icache" ] && rm -f "$archive" "$archive.sha256"
+        cp "$sources/$file" "$rootfs$stage/sources/$file"
+    fi
+    in_root sh "$stage/build-cpython.sh" "$version" "$stage/sources/$file" "$sha" \
+        "$stage/wheels" ${flag:+"$flag"}
+    rm -f "$rootfs$stage/sources/$file"
+    if [ -n "$icache" ] && [ ! -f "$archive.sha256" ]; then
+        mkdir -p "$icache"
+        tar -C "$rootfs" -cf "$archive.part" "opt/_internal/cpython-$spec"
+        mv "$archive.part" "$archive"
+        (cd "$icache" && sha256sum "$(basename "$archive")" > "$archive.sha256")
+    fi
+done
+
 in_root sh "$stage/install-auditwheel.sh" "$stage/wheels"
 in_root sh "$stage/set-policy.sh" "$policy" "$plat_arch"
 in_root sh "$stage/configure-base.sh" "$stage/vagrant.pub" "vmwheel-$suite"

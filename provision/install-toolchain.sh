@@ -19,9 +19,12 @@ dry_run=0
 if command -v apt-get >/dev/null 2>&1; then
     export DEBIAN_FRONTEND=noninteractive
     run apt-get update -q
+    # Compilers, the distro python3 (runs the tool venv), and what CPython's modules link to.
     run apt-get install -y -q --no-install-recommends \
         build-essential python3 python3-dev python3-venv \
-        file unzip xz-utils ca-certificates
+        file unzip xz-utils ca-certificates \
+        libssl-dev zlib1g-dev libffi-dev libbz2-dev libsqlite3-dev liblzma-dev \
+        libreadline-dev libncursesw5-dev uuid-dev libgdbm-dev libmpdec-dev
     run apt-get clean
 else
     echo "install-toolchain.sh: only apt-based distros (Debian) are supported yet;" \

@@ -1,5 +1,7 @@
 """builder.cli: failures become one line on stderr and an exit code."""
 
+import json
+
 import pytest
 
 from builder import cli
@@ -62,3 +64,19 @@ def test_guarded_success_and_debug(capsys):
     with pytest.raises(RuntimeError):
         cli.guarded(raiser(RuntimeError("boom")), debug=True)
     assert capsys.readouterr().err == ""
+
+
+def test_sdist_that_no_interpreter_admits_is_skipped_without_a_vm(tmp_path, capsys,
+                                                                 monkeypatch):
+    from tests.conftest import make_sdist
+
+    monkeypatch.setenv("VMWHEEL_CACHE_DIR", str(tmp_path / "cache"))
+    sdist = make_sdist(tmp_path, requires_python=">=3.99")
+    out = tmp_path / "wheelhouse"
+    assert cli.main(["build", str(sdist), "--output-dir", str(out)]) == 3
+    captured = capsys.readouterr()
+    assert captured.err.startswith("vmwheel: nothing was built: every interpreter was skipped")
+    report = json.loads((out / "report.json").read_text())
+    assert [e["status"] for e in report["interpreters"]] == ["skipped"] * 4
+    assert "Requires-Python >=3.99 excludes Python 3.9" in report["interpreters"][0]["reason"]
+    assert not list(out.glob("*.whl")) and not (tmp_path / "cache" / "vagrant").exists()

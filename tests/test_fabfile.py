@@ -13,14 +13,10 @@ FAB = Path(sys.executable).parent / "fab"
 
 @pytest.fixture(scope="module")
 def fabfile():
-    # Importing the fabfile registers aliases for sys.argv words: give it a neutral argv.
-    saved, sys.argv = sys.argv, ["fab"]
-    try:
-        spec = importlib.util.spec_from_file_location("vmwheel_fabfile", ROOT / "fabfile.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.argv = saved
+    # Imported outside `fab`, the fabfile rewrites no command line.
+    spec = importlib.util.spec_from_file_location("vmwheel_fabfile", ROOT / "fabfile.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
     return module
 
 
@@ -60,3 +56,20 @@ def test_fab_unknown_keyword_is_one_line_and_exit_2():
     assert res.returncode == 2
     lines = res.stderr.splitlines()
     assert len(lines) == 1 and "colour" in lines[0], res.stderr
+
+
+def test_fab1_words_become_fab3_words(fabfile):
+    fab = fabfile
+    assert fab.fab3_words("build:msgpack==1.1.2,keep_vm=true,output_dir=/tmp/a_b.c") == [
+        "build", "msgpack==1.1.2", "--keep-vm", "--output-dir", "/tmp/a_b.c"]
+    assert fab.fab3_words("build:msgpack,keep_vm=false") == ["build", "msgpack"]
+    assert fab.fab3_words("host-setup") is None
+
+
+def test_real_fab_takes_a_dotted_requirement_and_options():
+    # Fails at the machine check, before any download: proves the words reached the task.
+    res = subprocess.run([str(FAB), "build:msgpack==1.1.2,machine=nope,output_dir=/tmp/x_y.z"],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 1
+    assert res.stderr.strip() == ("vmwheel: unknown machine 'nope'; choose one of: "
+                                  "bullseye-i686, bullseye-x86_64")

@@ -1,6 +1,5 @@
 """builder.guest_env: the pip settings and CA bundle handed to the guest."""
 
-import sys
 
 import pytest
 
@@ -59,8 +58,9 @@ def test_ca_bundle_none(tmp_path, no_ca_env):
 
 
 def test_pip_config_environment_beats_config_files(tmp_path, monkeypatch):
-    # Bug: `pip config list` prints sorted keys, so ':env:.x' comes before 'global.x' and the
-    # "last one wins" parse lets config files override PIP_* variables (pip does the reverse).
+    # `pip config list` prints sorted keys, so ':env:.x' comes before 'global.x'; a naive
+    # "last one wins" parse would let config files override PIP_* variables (pip does the reverse).
+    guest_env.pip_config.cache_clear()
     (tmp_path / "pip").mkdir()
     (tmp_path / "pip" / "pip.conf").write_text(
         "[global]\nextra-index-url = https://file.example.invalid/simple\n")
@@ -68,4 +68,7 @@ def test_pip_config_environment_beats_config_files(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "user"))
     monkeypatch.setenv("XDG_CONFIG_DIRS", str(tmp_path))
     monkeypatch.setenv("PIP_EXTRA_INDEX_URL", "https://env.example.invalid/simple")
-    assert guest_env.pip_config()["extra-index-url"] == "https://env.example.invalid/simple"
+    try:
+        assert guest_env.pip_config()["extra-index-url"] == "https://env.example.invalid/simple"
+    finally:
+        guest_env.pip_config.cache_clear()

@@ -1,7 +1,6 @@
 """builder.source: sdist metadata, Requires-Python, and what `resolve` accepts (no network)."""
 
 import io
-import sys
 import tarfile
 import zipfile
 from pathlib import Path
