@@ -73,7 +73,7 @@ def vagrant_pubkey():
 
 def download_tool_wheels(spec):
     """The wheels pinned in provision/tools.txt, for the guest's Python and arch."""
-    py = spec["distro_python"]
+    py = spec.get("distro_python") or ".".join(spec["cpythons"][0].split(".")[:2])
     dest = cache_dir() / "wheels" / f"cp{py.replace('.', '')}-{spec['arch']}"
     stamp = dest / ".tools.txt"
     pins = (PROVISION_DIR / "tools.txt").read_text()
@@ -89,6 +89,19 @@ def download_tool_wheels(spec):
                            "check that pip reaches its index (pip config list)")
     stamp.write_text(pins)
     return dest
+
+
+def stage_public(name, spec):
+    """What Vagrant's provisioners upload into a public box: provision/, tool wheels, sources."""
+    stage = cache_dir() / "stage" / name
+    shutil.rmtree(stage, ignore_errors=True)
+    shutil.copytree(PROVISION_DIR, stage)
+    shutil.copytree(download_tool_wheels(spec), stage / "wheels")
+    (stage / "sources").mkdir()
+    for version in spec.get("cpythons", []):
+        src = cpython_sources.fetch(version, cache_dir() / "sources")
+        shutil.copy(src, stage / "sources" / src.name)
+    return stage
 
 
 def build(name, spec, force=False):

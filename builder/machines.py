@@ -69,7 +69,9 @@ class VagrantVM:
             rt.update(kernel=str(kernel), initrd=str(initrd))
             rt["driver"] = accel.choose_driver(kernel, self.driver_override)
         else:
+            # Public boxes boot their own loader; there is no kernel of ours to probe with.
             rt["driver"] = self.driver_override or "kvm"
+            rt["stage"] = str(boxes.stage_public(self.name, self.spec))
         # A VM that is still running (kept from an earlier run) keeps its forwarded port.
         rt["port"] = old["port"] if old.get("port") and self.is_running() else free_port()
         self.dot.mkdir(parents=True, exist_ok=True)

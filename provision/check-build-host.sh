@@ -26,7 +26,16 @@ case "$policy" in
         fi
         echo "glibc $have fits $policy"
         ;;
-    *) fail "policy '$policy' is not checked yet (only manylinux_X_Y glibc policies)" ;;
+    musllinux_*_*)
+        want=$(echo "$policy" | cut -d_ -f2-3 | tr _ .)
+        have=$(ldd 2>&1 | sed -n 's/^Version \([0-9]*\.[0-9]*\).*/\1/p')
+        [ -n "$have" ] || fail "this is not a musl system; $policy needs one"
+        if [ "$(printf '%s\n%s\n' "$have" "$want" | sort -V | tail -n 1)" != "$want" ]; then
+            fail "musl $have is newer than $policy allows"
+        fi
+        echo "musl $have fits $policy"
+        ;;
+    *) fail "unknown policy '$policy' (manylinux_X_Y or musllinux_X_Y)" ;;
 esac
 
 found=0

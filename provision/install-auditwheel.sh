@@ -12,8 +12,14 @@ fi
 wheels=$1
 tools=/opt/_internal/tools
 
+# The distro's python3 where it can make a venv (Debian, Alpine, EL 8/9), else the newest
+# interpreter under /opt/python (CentOS 5/7, like manylinux's own tool environment).
+base=python3
+if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    base=$(find /opt/python -maxdepth 1 -name 'cp3*' ! -name '*t' | sort -V | tail -n 1)/bin/python
+fi
 rm -rf "$tools"
-python3 -m venv "$tools"
+"$base" -m venv "$tools"
 "$tools/bin/python" -m pip install -q --no-index --find-links "$wheels" \
     -r "$(dirname "$0")/tools.txt"
 ln -sf "$tools/bin/auditwheel" /usr/local/bin/auditwheel

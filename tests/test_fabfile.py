@@ -71,5 +71,5 @@ def test_real_fab_takes_a_dotted_requirement_and_options():
     res = subprocess.run([str(FAB), "build:msgpack==1.1.2,machine=nope,output_dir=/tmp/x_y.z"],
                          cwd=ROOT, capture_output=True, text=True)
     assert res.returncode == 1
-    assert res.stderr.strip() == ("vmwheel: unknown machine 'nope'; choose one of: "
-                                  "bullseye-i686, bullseye-x86_64")
+    assert res.stderr.strip().startswith("vmwheel: unknown machine 'nope'; choose one of: ")
+    assert "bullseye-x86_64" in res.stderr and res.stderr.count("\n") == 1

@@ -1,5 +1,6 @@
 """provision/: shellcheck-clean, each script runnable by hand, and box keys that track them."""
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -29,14 +30,53 @@ def test_scripts_are_strict_and_explain_their_usage(script):
         assert res.returncode == 2 and "usage:" in res.stderr
 
 
-def test_toolchain_dry_run_prints_the_apt_plan():
-    res = subprocess.run(["sh", str(PROVISION / "install-toolchain.sh"), "--dry-run"],
-                         capture_output=True, text=True)
-    assert res.returncode == 0
-    lines = res.stdout.splitlines()
+def plan(*args, **env):
+    res = subprocess.run(["sh", str(PROVISION / "install-toolchain.sh"), "--dry-run", *args],
+                         capture_output=True, text=True, env=dict(os.environ, **env))
+    return res.returncode, res.stdout.splitlines(), res.stderr
+
+
+def test_toolchain_plan_detects_this_debian_host():
+    code, lines, _ = plan()
+    assert code == 0
     assert lines[0] == "apt-get update -q"
     assert lines[1].startswith("apt-get install -y -q --no-install-recommends build-essential")
-    assert "python3-dev" in lines[1]
+    assert "libssl-dev" in lines[1] and "python3-dev" in lines[1]
+
+
+VAULT = "https://vault.example.invalid/centos"
+
+
+@pytest.mark.parametrize("family, expected", [
+    ("centos5", ["yum -y install gcc", "yum -y install devtoolset-2-gcc",
+                 "/opt/rh/devtoolset-2/enable"]),
+    ("centos7", ["yum -y install centos-release-scl", "yum -y install devtoolset-10-gcc",
+                 "/opt/rh/devtoolset-10/enable"]),
+    ("alma8", ["dnf -y install dnf-plugins-core", "dnf -y install gcc-toolset-12-gcc",
+               "/opt/rh/gcc-toolset-12/enable"]),
+    ("alma9", ["dnf -y install dnf-plugins-core", "dnf -y install gcc-toolset-14-gcc",
+               "/opt/rh/gcc-toolset-14/enable"]),
+    ("alpine", ["apk add --no-cache build-base linux-headers"]),
+])
+def test_toolchain_plan_per_family(family, expected):
+    code, lines, err = plan("--family", family, YUM_VAULT_MIRROR=VAULT)
+    assert code == 0, err
+    for prefix in expected:
+        assert any(prefix in line for line in lines), (prefix, lines)
+    if family.startswith("centos"):  # end-of-life: the vault mirror replaces the mirror list
+        assert any(f"baseurl={VAULT}/" in line and "#mirrorlist=" in line for line in lines)
+    deps = "openssl-dev" if family == "alpine" else "openssl-devel"
+    assert any(deps in line for line in lines)
+
+
+def test_centos_without_a_vault_mirror_says_what_to_set():
+    code, lines, err = plan("--family", "centos7", YUM_VAULT_MIRROR="")
+    assert code == 3 and "set YUM_VAULT_MIRROR" in err
+
+
+def test_unknown_family_is_refused():
+    code, _, err = plan("--family", "gentoo")
+    assert code == 3 and "supported families" in err
 
 
 def test_box_key_tracks_provision_scripts_and_inputs(tmp_path, monkeypatch):
