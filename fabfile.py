@@ -25,15 +25,26 @@ def _done(code):
         raise Exit(code=code)
 
 
-@task(help={"package": "PyPI requirement (msgpack, msgpack==1.1.2), sdist file or project dir",
-            "machine": "machine from builder/machines.json (default: bullseye-x86_64)",
+@task(iterable=["option"],
+      help={"package": "PyPI requirement (msgpack, msgpack==1.1.2), sdist file or project dir",
+            "machine": "one machine from builder/machines.json (default: targets x archs)",
             "output_dir": "where wheels, SHA256SUMS, report.json and logs go",
+            "archs": "x86_64 and/or i686 (default: x86_64)",
+            "select": "identifiers to build (the `build` option), e.g. cp3{11,13}-*",
+            "skip": "identifiers to skip, e.g. '*t-*'",
             "keep_vm": "leave the VM running for the next build",
-            "driver": "libvirt driver: kvm or qemu (default: probe)"})
-def build(c, package, machine=None, output_dir="wheelhouse", keep_vm=False, driver=None):
+            "driver": "libvirt driver: kvm or qemu (default: probe)",
+            "option": "any option as KEY=VALUE (repeatable); see `vmwheel config show`"})
+def build(c, package, machine=None, output_dir=None, archs=None, select=None, skip=None,
+          keep_vm=False, driver=None, option=None):
     """Build repaired wheels of PACKAGE for every interpreter in the VM."""
-    _done(guarded(lambda: tasks.build(package, machine=machine, output_dir=output_dir,
-                                      keep_vm=keep_vm, driver=driver)))
+    cli = {"output-dir": output_dir, "archs": archs, "build": select, "skip": skip,
+           "keep-vm": keep_vm or None, "driver": driver}
+    for item in option or []:
+        key, _, value = item.partition("=")
+        cli[key.strip().replace("_", "-")] = value
+    cli = {k: v for k, v in cli.items() if v is not None}
+    _done(guarded(lambda: tasks.build(package, machine=machine, cli=cli)))
 
 
 @task(help={"machine": "machine whose box to build (default: bullseye-x86_64)",
@@ -95,15 +106,23 @@ def fab3_words(word):
         return None
     name, args, kwargs = parsed
     target = TASKS[name]
+    params = inspect.signature(target.body).parameters
+    if "option" in params:  # any other vmwheel option: build:msgpack,test_command=pytest
+        extra = [k for k in kwargs if k not in params]
+        kwargs["option"] = [f"{k}={kwargs.pop(k)}" for k in extra]
+    shown = target.name.replace("_", "-")
     try:
         inspect.signature(target.body).bind(None, *args, **kwargs)
     except TypeError as exc:
-        raise ValueError(f"`fab {word}` does not fit task {target.name} ({exc}); "
-                         f"see `fab --help {target.name}`") from None
-    words = [target.name.replace("_", "-"), *args]
+        raise ValueError(f"`fab {word}` does not fit task {shown} ({exc}); "
+                         f"see `fab --help {shown}`") from None
+    words = [shown, *args]
     for key, value in kwargs.items():
         flag = "--" + key.replace("_", "-")
-        if value is True:
+        if isinstance(value, list):
+            for item in value:
+                words += [flag, item]
+        elif value is True:
             words.append(flag)
         elif value is not False:
             words += [flag, str(value)]

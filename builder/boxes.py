@@ -15,7 +15,7 @@ import sys
 from . import cpython_sources, vagrantcli
 from .aptsources import debian_mirror
 from .errors import VmwheelError
-from .paths import LIBVIRT_DIR, PROVISION_DIR, STORAGE_POOL, cache_dir
+from .paths import PROVISION_DIR, cache_dir, libvirt_dir, storage_pool
 
 PUBKEY_GLOBS = [
     "/usr/share/rubygems-integration/all/gems/vagrant-*/keys/vagrant.pub",
@@ -42,7 +42,7 @@ def box_dir(name, spec):
 
 def boot_files(name, spec):
     """(kernel, initrd) paths for the box's current key."""
-    stem = LIBVIRT_DIR / f"{name}-{box_key(spec)}"
+    stem = libvirt_dir() / f"{name}-{box_key(spec)}"
     return stem.with_suffix(".vmlinuz"), stem.with_suffix(".initrd")
 
 
@@ -139,12 +139,12 @@ def install(name, spec, out):
     """Replace any older version of the box: Vagrant's copy, libvirt's volume, boot files."""
     vagrantcli.destroy_all_using(spec["box"])
     remove_pool_volumes(spec["box"])
-    for old in LIBVIRT_DIR.glob(f"{name}-*.vmlinuz"):
+    for old in libvirt_dir().glob(f"{name}-*.vmlinuz"):
         old.unlink()
-    for old in LIBVIRT_DIR.glob(f"{name}-*.initrd"):
+    for old in libvirt_dir().glob(f"{name}-*.initrd"):
         old.unlink()
     kernel, initrd = boot_files(name, spec)
-    LIBVIRT_DIR.mkdir(parents=True, exist_ok=True)
+    libvirt_dir().mkdir(parents=True, exist_ok=True)
     shutil.copyfile(out / "vmlinuz", kernel)
     shutil.copyfile(out / "initrd.img", initrd)
     vagrantcli.box_add(spec["box"], out / "vmwheel.box")
@@ -162,10 +162,10 @@ def install(name, spec, out):
 def remove_pool_volumes(box):
     """vagrant-libvirt caches a box's image as a pool volume; drop it so a new box is used."""
     prefix = box.replace("/", "-VAGRANTSLASH-") + "_vagrant_box_image_"
-    res = subprocess.run(["virsh", "-c", "qemu:///system", "vol-list", STORAGE_POOL],
+    res = subprocess.run(["virsh", "-c", "qemu:///system", "vol-list", storage_pool()],
                          capture_output=True, text=True)
     for line in res.stdout.splitlines()[2:]:
         vol = line.split()[0] if line.split() else ""
         if vol.startswith(prefix):
             subprocess.run(["virsh", "-c", "qemu:///system", "vol-delete", "--pool",
-                            STORAGE_POOL, vol], capture_output=True)
+                            storage_pool(), vol], capture_output=True)

@@ -22,14 +22,15 @@ def parser():
     b = sub.add_parser("build", parents=[common], help="build wheels for every interpreter in the VM")
     b.add_argument("package", help="PyPI requirement (msgpack, msgpack==1.1.2), "
                    "sdist file, or project directory")
-    b.add_argument("--machine", help="machine from builder/machines.json "
-                   "(default: bullseye-x86_64)")
-    b.add_argument("--output-dir", default="wheelhouse",
-                   help="where wheels, SHA256SUMS, report.json and logs go (default: wheelhouse)")
-    b.add_argument("--keep-vm", action="store_true",
-                   help="leave the VM running for the next build (default: destroy it)")
-    b.add_argument("--driver", choices=["kvm", "qemu"],
-                   help="libvirt driver (default: kvm if it really boots a guest, else qemu)")
+    add_option_flags(b)
+
+    cfg = sub.add_parser("config", help="configuration").add_subparsers(dest="action",
+                                                                         required=True)
+    show = cfg.add_parser("show", parents=[common], help="print the effective options and "
+                          "where each value came from")
+    show.add_argument("package", nargs="?", help="project directory or sdist whose "
+                      "[tool.vmwheel] / [vmwheel] config counts (default: none)")
+    add_option_flags(show)
 
     box = sub.add_parser("box", help="local boxes").add_subparsers(dest="action", required=True)
     bb = box.add_parser("build", parents=[common], help="build the machine's box offline and add it to Vagrant")
@@ -48,10 +49,40 @@ def parser():
     return p
 
 
+def add_option_flags(p):
+    p.add_argument("--machine", help="one machine from builder/machines.json (default: every "
+                   "machine of targets x archs, i.e. bullseye-x86_64)")
+    p.add_argument("--output-dir", help="where wheels, SHA256SUMS, report.json and logs go "
+                   "(default: wheelhouse)")
+    p.add_argument("--archs", help="x86_64 and/or i686 (default: x86_64)")
+    p.add_argument("--build", dest="build_sel", metavar="SELECTORS",
+                   help="identifiers to build, e.g. 'cp3{11,13}-manylinux_x86_64'")
+    p.add_argument("--skip", metavar="SELECTORS", help="identifiers to skip, e.g. '*t-*'")
+    p.add_argument("--keep-vm", action="store_true", default=None,
+                   help="leave the VM running for the next build (default: destroy it)")
+    p.add_argument("--driver", choices=["kvm", "qemu"],
+                   help="libvirt driver (default: kvm if it really boots a guest, else qemu)")
+    p.add_argument("-o", "--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="any option (see `vmwheel config show`), e.g. -o test-command='pytest'")
+
+
+def cli_options(args):
+    """The command line's option values, as {option name: raw value}."""
+    found = {"output-dir": args.output_dir, "archs": args.archs, "build": args.build_sel,
+             "skip": args.skip, "keep-vm": args.keep_vm, "driver": args.driver}
+    for item in args.option:
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise VmwheelError(f"-o {item!r} is not KEY=VALUE", "write e.g. -o archs=i686")
+        found[key.strip().replace("_", "-")] = value
+    return {k: v for k, v in found.items() if v is not None}
+
+
 def run(args):
     if args.command == "build":
-        return tasks.build(args.package, machine=args.machine, output_dir=args.output_dir,
-                           keep_vm=args.keep_vm, driver=args.driver)
+        return tasks.build(args.package, machine=args.machine, cli=cli_options(args))
+    if args.command == "config":
+        return tasks.config_show(args.package, machine=args.machine, cli=cli_options(args))
     if args.command == "box":
         return tasks.box_build(machine=args.machine, force=args.force)
     if args.command == "host":

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from .errors import VmwheelError
-from .paths import LIBVIRT_DIR, STORAGE_POOL
+from .paths import libvirt_dir, storage_pool
 
 # command -> Debian package that provides it
 REQUIRED_COMMANDS = {
@@ -93,13 +93,14 @@ def virsh(*args, check=True):
 
 def ensure_storage_pool():
     """vmwheel's own libvirt storage pool, so its volumes never mix with a user's."""
-    LIBVIRT_DIR.mkdir(parents=True, exist_ok=True)
-    if virsh("pool-info", STORAGE_POOL, check=False).returncode != 0:
-        virsh("pool-define-as", STORAGE_POOL, "dir", "--target", str(LIBVIRT_DIR))
-        virsh("pool-autostart", STORAGE_POOL)
-    if "running" not in virsh("pool-info", STORAGE_POOL).stdout:
-        virsh("pool-start", STORAGE_POOL)
-    log(f"storage pool {STORAGE_POOL}: {LIBVIRT_DIR}")
+    pool, pool_dir = storage_pool(), libvirt_dir()
+    pool_dir.mkdir(parents=True, exist_ok=True)
+    if virsh("pool-info", pool, check=False).returncode != 0:
+        virsh("pool-define-as", pool, "dir", "--target", str(pool_dir))
+        virsh("pool-autostart", pool)
+    if "running" not in virsh("pool-info", pool).stdout:
+        virsh("pool-start", pool)
+    log(f"storage pool {pool}: {pool_dir}")
 
 
 def check_ready():
@@ -109,8 +110,8 @@ def check_ready():
         raise VmwheelError(f"host is missing {', '.join(pkgs)}", "run `vmwheel host setup`")
     if not libvirt_reachable():
         raise VmwheelError("libvirtd is not running", "run `vmwheel host setup`")
-    if virsh("pool-info", STORAGE_POOL, check=False).returncode != 0:
-        raise VmwheelError(f"libvirt storage pool '{STORAGE_POOL}' is missing",
+    if virsh("pool-info", storage_pool(), check=False).returncode != 0:
+        raise VmwheelError(f"libvirt storage pool '{storage_pool()}' is missing",
                            "run `vmwheel host setup`")
 
 

@@ -7,7 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from . import accel, boxes, hostsetup, vagrantcli
+from . import accel, boxes, hostsetup, paths, vagrantcli
 from .errors import VmwheelError
 from .guest import Guest
 
@@ -50,7 +50,7 @@ class VagrantVM:
         self.name, self.spec, self.keep = name, spec, keep
         self.driver_override = driver
         self.dot = vagrantcli.dotfile_dir(name)
-        self.runtime = self.dot / "vmwheel-runtime.json"
+        self.runtime = vagrantcli.runtime_file(name)
         self.log_path = Path(log_dir) / f"vagrant-{name}.log"
         self.serial_log = self.dot / "serial.log"
         self._lock = None
@@ -62,7 +62,8 @@ class VagrantVM:
     def _write_runtime(self):
         old = json.loads(self.runtime.read_text()) if self.runtime.exists() else {}
         kernel, initrd = boxes.boot_files(self.name, self.spec)
-        rt = {"machine": self.name, "storage_pool": "vmwheel",
+        rt = {"machine": self.name, "storage_pool": paths.storage_pool(),
+              "domain_prefix": f"vmwheel-{paths.instance()}-",
               "memory": self.spec["memory"], "cpus": self.spec["cpus"],
               "serial_log": str(self.serial_log)}
         if self.spec.get("source") == "local":

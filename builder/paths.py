@@ -1,5 +1,6 @@
 """Where vmwheel keeps things: one cache dir (boxes, Vagrant state, downloads), never the repo."""
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -7,8 +8,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 PROVISION_DIR = REPO_ROOT / "provision"
 VAGRANTFILE = REPO_ROOT / "Vagrantfile"
 # Files libvirt's QEMU must read (disk pool, kernels) live where its unprivileged user can.
-LIBVIRT_DIR = Path(os.environ.get("VMWHEEL_LIBVIRT_DIR", "/var/lib/libvirt/images/vmwheel"))
-STORAGE_POOL = "vmwheel"
+LIBVIRT_BASE = Path(os.environ.get("VMWHEEL_LIBVIRT_DIR", "/var/lib/libvirt/images/vmwheel"))
 
 
 def cache_dir():
@@ -18,6 +18,20 @@ def cache_dir():
         return Path(explicit)
     xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(xdg) / "vmwheel"
+
+
+def instance():
+    """A short id of the cache dir: each cache dir gets its own libvirt pool and domain names,
+    so a test run or CI with its own cache never touches a user's VMs and volumes."""
+    return hashlib.sha256(str(cache_dir().resolve()).encode()).hexdigest()[:8]
+
+
+def storage_pool():
+    return f"vmwheel-{instance()}"
+
+
+def libvirt_dir():
+    return LIBVIRT_BASE / instance()
 
 
 def vagrant_home():

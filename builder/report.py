@@ -5,17 +5,20 @@ import datetime
 from rich.console import Console
 from rich.table import Table
 
-from . import __version__
+from . import __version__, machines
 
 
-def make_report(source, machine, spec, plat, results, timings):
+def make_report(source, results, timings):
+    table = machines.load_table()["machines"]
+    used = sorted({r.machine for r in results if r.machine})
     return {
         "vmwheel": __version__,
         "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "package": {"name": source.name, "version": source.version,
                     "requires_python": source.requires_python, "how": source.note,
                     "sdist": source.sdist.name},
-        "machine": {"name": machine, "box": spec["box"], "platform": plat},
+        "machines": [{"name": n, "box": table[n]["box"],
+                      "platform": f"{table[n]['policy']}_{table[n]['arch']}"} for n in used],
         "durations": {k: round(v, 1) for k, v in timings.items()},
         "interpreters": [r.as_dict() for r in results],
     }
@@ -23,10 +26,11 @@ def make_report(source, machine, spec, plat, results, timings):
 
 def print_summary(results, out_dir):
     table = Table(title=f"vmwheel: wheels in {out_dir}")
-    for col in ("interpreter", "status", "seconds", "wheel / reason"):
+    for col in ("identifier", "status", "seconds", "wheel / reason"):
         table.add_column(col)
     for r in results:
         style = {"built": "green", "failed": "red", "skipped": "yellow"}.get(r.status, "")
         secs = f"{sum(r.durations.values()):.0f}" if r.durations else "-"
-        table.add_row(r.tag, f"[{style}]{r.status}[/]", secs, r.wheel or r.reason)
+        table.add_row(r.identifier or r.tag, f"[{style}]{r.status}[/]", secs,
+                      r.wheel or r.reason)
     Console().print(table)

@@ -63,6 +63,19 @@ def read_metadata(sdist):
     return meta["Name"], meta["Version"], requires_python
 
 
+def read_member(sdist, name):
+    """Text of a top-level file of the sdist (pyproject.toml, setup.cfg), or None."""
+    sdist = Path(sdist)
+    if sdist.name.endswith(".zip"):
+        with zipfile.ZipFile(sdist) as z:
+            names = [n for n in z.namelist() if n.count("/") == 1 and n.endswith("/" + name)]
+            return z.read(names[0]).decode("utf-8", "replace") if names else None
+    with tarfile.open(sdist) as t:
+        members = [m for m in t.getmembers()
+                   if m.name.count("/") == 1 and m.name.endswith("/" + name) and m.isfile()]
+        return t.extractfile(members[0]).read().decode("utf-8", "replace") if members else None
+
+
 def from_file(path, note="local sdist"):
     name, version, rp = read_metadata(path)
     return Source(Path(path), name, version, rp, note)

@@ -1,5 +1,6 @@
 """The tasks behind both front ends (`vmwheel ...` and `fab ...`)."""
 
+import os
 import shutil
 import tempfile
 import time
@@ -8,7 +9,8 @@ from pathlib import Path
 from . import boxes, guest_env, hostsetup, machines, report, source, vagrantcli
 from .errors import VmwheelError
 from .paths import cache_dir
-from .remote_build import Builder, Result, list_interpreters
+from .options import Options, identifier
+from .remote_build import Builder, Result, StageFailed, list_interpreters
 from .wheelhouse import Wheelhouse
 
 
@@ -35,66 +37,173 @@ def vm_destroy(machine=None):
     say(f"{name}: destroyed")
 
 
-def build(spec, machine=None, output_dir="wheelhouse", keep_vm=False, driver=None):
-    """Build repaired wheels of `spec` for every interpreter of the machine; return exit code."""
-    name, mspec = machines.get(machine)
-    plat = f"{mspec['policy']}_{mspec['arch']}"
+def config_show(package=None, machine=None, cli=None):
+    """Print every option's effective value and where it came from."""
+    pyproject = setup_cfg = None
+    if package:
+        path = Path(package)
+        if path.is_dir():
+            files = {n: path / n for n in ("pyproject.toml", "setup.cfg")}
+            pyproject, setup_cfg = (f.read_text() if f.exists() else None
+                                    for f in files.values())
+        elif path.is_file():
+            pyproject = source.read_member(path, "pyproject.toml")
+            setup_cfg = source.read_member(path, "setup.cfg")
+        else:
+            raise VmwheelError(f"{package} is neither a project directory nor an sdist",
+                               "pass a directory or an sdist file")
+    opts = Options(cli=cli, pyproject_text=pyproject, setup_cfg_text=setup_cfg)
+    width = max(len(n) for n in opts.values)
+    for name, value in opts.values.items():
+        if isinstance(value, list):
+            value = " ".join(value)
+        elif isinstance(value, dict):
+            value = " ".join(f"{k}={v}" for k, v in value.items())
+        print(f"{name:<{width}}  {str(value)!r:<40}  ({opts.origin[name]})")
+    names = ", ".join(n for n, _ in select_machines(opts, machine))
+    print(f"{'machines':<{width}}  {names!r:<40}  (targets x archs)")
+    return 0
+
+
+def select_machines(opts, machine=None):
+    """[(name, spec)]: the explicit machine, else every machine whose (policy, arch) is in
+    targets x archs."""
+    if machine:
+        return [machines.get(machine)]
+    table = machines.load_table()["machines"]
+    chosen = [(n, m) for n, m in table.items()
+              if m["policy"] in opts["targets"] and m["arch"] in opts["archs"]]
+    if not chosen:
+        raise VmwheelError(
+            f"no machine for targets {' '.join(opts['targets'])} and archs "
+            f"{' '.join(opts['archs'])}",
+            "see builder/machines.json (`vmwheel config show` prints the options)")
+    return chosen
+
+
+def effective_options(cli, src=None):
+    pyproject = setup_cfg = None
+    if src is not None:
+        pyproject = source.read_member(src.sdist, "pyproject.toml")
+        setup_cfg = source.read_member(src.sdist, "setup.cfg")
+    return Options(cli=cli, pyproject_text=pyproject, setup_cfg_text=setup_cfg)
+
+
+def build(spec, machine=None, cli=None):
+    """Build repaired wheels of `spec` on every selected machine; return the exit code."""
+    cli = dict(cli or {})
     timings = {}
+    first = select_machines(effective_options(cli), machine)
+    pythons = sorted({p.rstrip("t") for _, m in first for p in machines.python_versions(m)})
     work = Path(tempfile.mkdtemp(prefix="resolve-", dir=_mkdir(cache_dir() / "work")))
     try:
         t0 = time.monotonic()
-        pythons = machines.python_versions(mspec)
-        src = source.resolve(spec, [p.rstrip("t") for p in pythons], work)
+        src = source.resolve(spec, pythons, work)
         timings["resolve"] = time.monotonic() - t0
         say(f"building {src.name} {src.version} ({src.note})")
-        if not any(src.admits(p) for p in pythons):
-            results = [Result(tag=_tag(p), python=p, status="skipped",
-                              reason=f"Requires-Python {src.requires_python} excludes "
-                                     f"Python {p}") for p in pythons]
-            return _finish(src, name, mspec, plat, results, timings, output_dir)
-        return _build_in_vm(src, name, mspec, plat, output_dir, keep_vm, driver, timings)
+        opts = effective_options(cli, src)
+        out = None
+        results = []
+        try:
+            for name, mspec in select_machines(opts, machine):
+                planned = plan(src, opts, name, mspec)
+                if any(r.status == "pending" for r in planned):
+                    out = out or Wheelhouse(opts["output-dir"])
+                    results += _build_in_vm(src, opts, name, mspec, planned, out, timings)
+                else:
+                    results += planned
+        finally:
+            if results:
+                out = out or Wheelhouse(opts["output-dir"])
+                _write(out, src, results, timings)
+        return _exit_code(results, out.path if out else Path(opts["output-dir"]))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _build_in_vm(src, name, mspec, plat, output_dir, keep_vm, driver, timings):
-    out = Wheelhouse(output_dir)
-    log_dir = out.path / "logs" / name
-    vm = machines.VagrantVM(name, mspec, log_dir, keep=keep_vm, driver=driver)
+def plan(src, opts, name, mspec):
+    """A Result per interpreter of the machine: pending, or skipped with the reason."""
     results = []
+    for python in machines.python_versions(mspec):
+        tag = _tag(python)
+        ident = identifier(tag, mspec["policy"], mspec["arch"])
+        r = Result(tag=tag, python=python.rstrip("t"), identifier=ident, machine=name)
+        if not src.admits(python):
+            r.status = "skipped"
+            r.reason = f"Requires-Python {src.requires_python} excludes Python {r.python}"
+        elif not opts.selected(ident):
+            r.status = "skipped"
+            r.reason = f"{ident} is not selected by build/skip"
+        results.append(r)
+    return results
+
+
+def _guest_env(opts, ca):
+    env = guest_env.pip_env(f"/tmp/vmwheel/{guest_env.GUEST_CA}" if ca else None,
+                            guest_env.pip_config())
+    for var in opts["environment-pass"]:
+        if var in os.environ:
+            env[var] = os.environ[var]
+    env.update(opts["environment"])
+    return env
+
+
+def _build_in_vm(src, opts, name, mspec, planned, out, timings):
+    log_dir = out.path / "logs" / name
+    if opts["memory"] or opts["cpus"]:
+        mspec = dict(mspec, memory=opts["memory"] or mspec["memory"],
+                     cpus=opts["cpus"] or mspec["cpus"])
+    vm = machines.VagrantVM(name, mspec, log_dir, keep=opts["keep-vm"],
+                            driver=opts["driver"] or None)
+    plat = f"{mspec['policy']}_{mspec['arch']}"
+    by_tag = {r.tag: r for r in planned}
+    done = []
     guest = None
     try:
         guest = vm.up()
-        timings.update(vm.timings)
-        conf = guest_env.pip_config()
-        ca = guest_env.ca_bundle(conf)
-        env = guest_env.pip_env(f"/tmp/vmwheel/{guest_env.GUEST_CA}" if ca else None, conf)
-        builder = Builder(guest, src, out, plat, log_dir, env, progress=say)
+        timings[f"boot {name}"] = vm.timings["boot"]
+        ca = guest_env.ca_bundle(guest_env.pip_config())
+        hooks = {k: opts[k] for k in ("before-build", "repair-wheel-command", "test-requires",
+                                      "test-command", "build-frontend")}
+        builder = Builder(guest, src, out, plat, log_dir, _guest_env(opts, ca), hooks,
+                          progress=say)
         t0 = time.monotonic()
         builder.upload(ca)
-        timings["upload"] = time.monotonic() - t0
+        timings[f"upload {name}"] = time.monotonic() - t0
+        if opts["before-all"]:
+            log_dir.mkdir(parents=True, exist_ok=True)
+            with open(log_dir / "before-all.log", "w") as log:
+                try:
+                    builder.run_hook("before-all", opts["before-all"], log)
+                except StageFailed as exc:
+                    for r in planned:
+                        if r.status == "pending":
+                            r.status, r.reason = "failed", f"{exc}; see {log.name}"
+                    return planned
         for tag, python in list_interpreters(guest):
-            results.append(builder.build_one(tag, python))
+            r = by_tag.get(tag) or Result(tag=tag, python=python, machine=name,
+                                          identifier=identifier(tag, mspec["policy"],
+                                                                mspec["arch"]))
+            if r.status == "pending":
+                builder.build_one(tag, python, r)
+            done.append(r)
     finally:
         if guest:
             guest.close()
         t0 = time.monotonic()
         vm.finish()
-        timings["destroy" if not keep_vm else "keep"] = time.monotonic() - t0
-        if results or out.path.exists():
-            _write(out, src, name, mspec, plat, results, timings)
-    return _exit_code(results, out.path)
+        timings[f"{'keep' if opts['keep-vm'] else 'destroy'} {name}"] = time.monotonic() - t0
+    for r in planned:
+        if r not in done:
+            if r.status == "pending":
+                r.status, r.reason = "failed", f"no interpreter {r.tag} in the guest"
+            done.append(r)
+    return done
 
 
-def _finish(src, name, mspec, plat, results, timings, output_dir):
-    out = Wheelhouse(output_dir)
-    _write(out, src, name, mspec, plat, results, timings)
-    return _exit_code(results, out.path)
-
-
-def _write(out, src, name, mspec, plat, results, timings):
+def _write(out, src, results, timings):
     out.write_sums()
-    out.write_report(report.make_report(src, name, mspec, plat, results, timings))
+    out.write_report(report.make_report(src, results, timings))
 
 
 def _exit_code(results, out_path):

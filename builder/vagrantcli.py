@@ -73,6 +73,11 @@ def destroy_all_using(box):
             destroy(name)
 
 
+def runtime_file(machine):
+    return dotfile_dir(machine) / "vmwheel-runtime.json"
+
+
 def destroy(machine):
-    subprocess.run(["vagrant", "destroy", "-f", machine], env=env(machine),
-                   capture_output=True)
+    rt = runtime_file(machine)
+    subprocess.run(["vagrant", "destroy", "-f", machine],
+                   env=env(machine, rt if rt.exists() else None), capture_output=True)
