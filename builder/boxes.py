@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 
-from . import cpython_sources, vagrantcli
+from . import cpython_sources, hostsetup, vagrantcli
 from .aptsources import debian_mirror
 from .errors import VmwheelError
 from .paths import PROVISION_DIR, cache_dir, libvirt_dir, storage_pool
@@ -162,10 +162,8 @@ def install(name, spec, out):
 def remove_pool_volumes(box):
     """vagrant-libvirt caches a box's image as a pool volume; drop it so a new box is used."""
     prefix = box.replace("/", "-VAGRANTSLASH-") + "_vagrant_box_image_"
-    res = subprocess.run(["virsh", "-c", "qemu:///system", "vol-list", storage_pool()],
-                         capture_output=True, text=True)
+    res = hostsetup.virsh("vol-list", storage_pool(), check=False)
     for line in res.stdout.splitlines()[2:]:
         vol = line.split()[0] if line.split() else ""
         if vol.startswith(prefix):
-            subprocess.run(["virsh", "-c", "qemu:///system", "vol-delete", "--pool",
-                            storage_pool(), vol], capture_output=True)
+            hostsetup.virsh("vol-delete", "--pool", storage_pool(), vol, check=False)

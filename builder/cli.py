@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from . import __version__, tasks
+from . import __version__, doctor, tasks
 from .errors import VmwheelError
 
 
@@ -41,6 +41,9 @@ def parser():
                                                                           required=True)
     host.add_parser("setup", parents=[common], help="install vagrant, libvirt, qemu, debootstrap; start "
                     "libvirtd; create vmwheel's storage pool (idempotent, needs root)")
+
+    sub.add_parser("doctor", parents=[common], help="check that this host can build wheels in "
+                   "VMs; print what to run for each problem")
 
     vm = sub.add_parser("vm", help="VMs kept with --keep-vm").add_subparsers(dest="action",
                                                                               required=True)
@@ -85,6 +88,8 @@ def run(args):
         return tasks.config_show(args.package, machine=args.machine, cli=cli_options(args))
     if args.command == "box":
         return tasks.box_build(machine=args.machine, force=args.force)
+    if args.command == "doctor":
+        return doctor.run()
     if args.command == "host":
         return tasks.host_setup()
     if args.command == "vm":

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from .errors import VmwheelError
-from .paths import libvirt_dir, storage_pool
+from .paths import libvirt_dir, libvirt_uri, storage_pool
 
 # command -> Debian package that provides it
 REQUIRED_COMMANDS = {
@@ -21,7 +21,6 @@ REQUIRED_COMMANDS = {
 }
 # Packages needed besides the commands above (no command of their own to look for).
 EXTRA_PACKAGES = ["vagrant-libvirt", "libvirt-daemon-driver-qemu", "ca-certificates"]
-LIBVIRT_URI = "qemu:///system"
 
 
 def log(msg):
@@ -58,7 +57,7 @@ def install_packages():
 
 
 def libvirt_reachable():
-    return subprocess.run(["virsh", "-c", LIBVIRT_URI, "version"],
+    return subprocess.run(["virsh", "-c", libvirt_uri(), "version"],
                           capture_output=True).returncode == 0
 
 
@@ -79,12 +78,12 @@ def start_daemons():
             log("libvirtd: running")
             return
         time.sleep(0.2)
-    raise VmwheelError("libvirtd does not answer on " + LIBVIRT_URI,
+    raise VmwheelError("libvirtd does not answer on " + libvirt_uri(),
                        "start it (`libvirtd -d` or `systemctl start libvirtd`) and retry")
 
 
 def virsh(*args, check=True):
-    res = subprocess.run(["virsh", "-c", LIBVIRT_URI, *args], capture_output=True, text=True)
+    res = subprocess.run(["virsh", "-c", libvirt_uri(), *args], capture_output=True, text=True)
     if check and res.returncode != 0:
         raise VmwheelError(f"`virsh {' '.join(args)}` failed: {res.stderr.strip()}",
                            "check that libvirtd runs (`vmwheel host setup`)")
@@ -109,7 +108,8 @@ def check_ready():
     if pkgs:
         raise VmwheelError(f"host is missing {', '.join(pkgs)}", "run `vmwheel host setup`")
     if not libvirt_reachable():
-        raise VmwheelError("libvirtd is not running", "run `vmwheel host setup`")
+        raise VmwheelError(f"libvirtd is not running (no answer on {libvirt_uri()})",
+                           "run `vmwheel host setup`")
     if virsh("pool-info", storage_pool(), check=False).returncode != 0:
         raise VmwheelError(f"libvirt storage pool '{storage_pool()}' is missing",
                            "run `vmwheel host setup`")

@@ -63,6 +63,7 @@ class VagrantVM:
         old = json.loads(self.runtime.read_text()) if self.runtime.exists() else {}
         kernel, initrd = boxes.boot_files(self.name, self.spec)
         rt = {"machine": self.name, "storage_pool": paths.storage_pool(),
+              "libvirt_uri": paths.libvirt_uri(),
               "domain_prefix": f"vmwheel-{paths.instance()}-",
               "memory": self.spec["memory"], "cpus": self.spec["cpus"],
               "serial_log": str(self.serial_log)}

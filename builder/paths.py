@@ -20,6 +20,10 @@ def cache_dir():
     return Path(xdg) / "vmwheel"
 
 
+def libvirt_uri():
+    return os.environ.get("VMWHEEL_LIBVIRT_URI", "qemu:///system")
+
+
 def instance():
     """A short id of the cache dir: each cache dir gets its own libvirt pool and domain names,
     so a test run or CI with its own cache never touches a user's VMs and volumes."""

@@ -146,8 +146,29 @@ def from_requirement(spec, pythons, workdir):
     return chosen
 
 
+def from_git(spec, workdir):
+    """`git+URL[@REF]` or a path/URL ending in .git: cloned on the host, then made an sdist."""
+    url, ref = spec[4:] if spec.startswith("git+") else spec, None
+    m = re.match(r"^(.*\.git|[^@]*?)(?:@([^/@]+))?$", url)
+    if m and m.group(2) and not re.match(r"^[\w.+-]+://[^/]*@", url):
+        url, ref = m.group(1), m.group(2)
+    dest = Path(workdir) / "git"
+    shutil.rmtree(dest, ignore_errors=True)
+    cmd = ["git", "clone", "-q", "--depth", "1"] + (["--branch", ref] if ref else [])
+    res = subprocess.run(cmd + ["--", url, str(dest)], capture_output=True, text=True)
+    if res.returncode != 0:
+        last = (res.stderr.strip().splitlines() or ["no output"])[-1]
+        raise VmwheelError(f"could not clone {url}{'@' + ref if ref else ''}: {last}",
+                           "check the URL (and the branch or tag after @)")
+    src = from_directory(dest, workdir)
+    src.note = f"sdist built from a clone of {url}" + (f" at {ref}" if ref else "")
+    return src
+
+
 def resolve(spec, pythons, workdir):
-    """Source for `spec`: an sdist file, a project directory, or a requirement for pip."""
+    """Source for `spec`: an sdist file, a project directory, a git URL, or a requirement."""
+    if spec.startswith("git+") or re.match(r"^[^@]*\.git(@[^/@]+)?/?$", spec):
+        return from_git(spec, workdir)
     path = Path(spec)
     direct_url = re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@", spec)
     if not direct_url and (re.search(r"[/\\]", spec) or spec in (".", "..") or path.exists()):

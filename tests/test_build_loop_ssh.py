@@ -25,11 +25,11 @@ def guest(ssh_host):
     g.close()
 
 
-def builder_for(guest, sdist, out, python_tree, offline_index):
+def builder_for(guest, sdist, out, python_tree, offline_index, hooks=None, env=None):
     src = source.from_file(sdist)
-    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
-           "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(offline_index)}
-    b = Builder(guest, src, Wheelhouse(out), PLAT, Path(out) / "logs", env,
+    env = dict(env or {}, PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin",
+               PIP_NO_INDEX="1", PIP_FIND_LINKS=str(offline_index))
+    b = Builder(guest, src, Wheelhouse(out), PLAT, Path(out) / "logs", env, hooks,
                 python_root=python_tree, progress=lambda msg: None)
     b.upload()
     return b
@@ -87,3 +87,56 @@ def test_failing_build_keeps_existing_wheels(guest, python_tree, offline_index, 
     assert sorted(p.name for p in out.iterdir()) == ["logs", old.name]
     b.wheelhouse.write_report({"interpreters": [r.as_dict()]})
     assert json.loads((out / "report.json").read_text())["interpreters"][0]["status"] == "failed"
+
+
+def test_hooks_run_in_the_guest_with_placeholders_and_environment(guest, python_tree,
+                                                                  offline_index, tmp_path):
+    marker = tmp_path / "hook-marker"
+    hooks = {
+        "before-build": f"echo \"before-build $(python --version) in $PWD $GREETING\" >> {marker}",
+        "test-requires": ["setuptools"],
+        "test-command": f"python -c 'import vmwtestext, sys; assert vmwtestext.answer() == 42; "
+                        f"print(sys.prefix)' && ls {{project}}/vmwtestext.c && "
+                        f"echo {{wheel}} >> {marker}",
+    }
+    b = builder_for(guest, make_sdist(tmp_path), tmp_path / "wh", python_tree, offline_index,
+                    hooks, env={"GREETING": "it's \"quoted\" $HOME"})
+    r = b.build_one("cp311-cp311", "3.11")
+    assert r.status == "built", r.reason
+    lines = marker.read_text().splitlines()
+    assert lines[0].startswith("before-build Python 3.11")
+    assert lines[0].endswith("/tmp/vmwheel/cp311-cp311/src it's \"quoted\" $HOME")
+    assert lines[1].startswith("/tmp/vmwheel/cp311-cp311/repaired/vmwtestext-1.0-cp311")
+    log = Path(r.log).read_text()
+    assert "/tmp/vmwheel/cp311-cp311/venv" in log  # the test ran in the fresh venv
+    assert "Successfully installed" in log or "setuptools" in log
+    assert {"before-build", "test"} <= set(r.durations)
+
+
+@pytest.mark.parametrize("hook, command, reason", [
+    ("before-build", "echo broken >&2; exit 7", "before-build failed (exit 7)"),
+    ("test-command", "python -c 'raise SystemExit(3)'", "test failed (exit 3)"),
+    ("repair-wheel-command", "false", "repair failed (exit 1)"),
+])
+def test_a_failing_hook_fails_that_interpreter_naming_the_hook(hook, command, reason, guest,
+                                                              python_tree, offline_index,
+                                                              tmp_path):
+    out = tmp_path / "wh"
+    b = builder_for(guest, make_sdist(tmp_path), out, python_tree, offline_index,
+                    {hook: command})
+    r = b.build_one("cp39-cp39", "3.9")
+    assert r.status == "failed" and r.reason.startswith(reason), r.reason
+    assert not list(out.glob("*.whl"))
+    assert f"[{hook.replace('-wheel-command', '').replace('-command', '')}]" in \
+        Path(r.log).read_text()
+
+
+def test_before_all_failure_names_the_hook(guest, python_tree, offline_index, tmp_path):
+    from builder.remote_build import StageFailed
+
+    b = builder_for(guest, make_sdist(tmp_path), tmp_path / "wh", python_tree, offline_index)
+    with open(tmp_path / "before-all.log", "w") as log:
+        b.run_hook("before-all", "echo ok from before-all", log)
+        with pytest.raises(StageFailed, match="before-all failed"):
+            b.run_hook("before-all", "exit 4", log)
+    assert "ok from before-all" in (tmp_path / "before-all.log").read_text()

@@ -135,3 +135,37 @@ def test_resolve_project_directory(tmp_path, monkeypatch):
     assert (src.name, src.version, src.requires_python) == ("tinypkg", "0.3", ">=3.8")
     assert src.sdist.name == "tinypkg-0.3.tar.gz" and src.sdist.is_file()
     assert src.note == "sdist built from proj"
+
+
+def _git_project(tmp_path):
+    """A real git repository of a tiny pure-Python setuptools project."""
+    import subprocess
+
+    repo = tmp_path / "proj"
+    (repo / "gitpkg").mkdir(parents=True)
+    (repo / "gitpkg" / "__init__.py").write_text("X = 1\n")
+    (repo / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = "setuptools.build_meta"\n'
+        '[project]\nname = "gitpkg"\nversion = "0.3"\nrequires-python = ">=3.8"\n')
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run(git + ["add", "-A"], check=True)
+    subprocess.run(git + ["commit", "-qm", "one"], check=True)
+    subprocess.run(git + ["tag", "v0.3"], check=True)
+    return repo
+
+
+def test_git_url_is_cloned_on_the_host_and_made_an_sdist(tmp_path, monkeypatch):
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(bundled_setuptools()[0].parent))
+    repo = _git_project(tmp_path)
+    src = source.resolve(f"git+file://{repo}@v0.3", ["3.9"], tmp_path / "work")
+    assert (src.name, src.version) == ("gitpkg", "0.3")
+    assert src.sdist.name == "gitpkg-0.3.tar.gz"
+    assert src.note == f"sdist built from a clone of file://{repo} at v0.3"
+
+
+def test_git_clone_failure_is_one_clear_error(tmp_path):
+    with pytest.raises(VmwheelError) as e:
+        source.resolve(f"git+file://{tmp_path}/nope.git", ["3.9"], tmp_path / "work")
+    assert e.value.what.startswith(f"could not clone file://{tmp_path}/nope.git")
