@@ -16,7 +16,9 @@ import sys
 from fabric import task
 from invoke import Collection, Exit
 
+from builder import doctor as doctor_mod
 from builder import tasks
+from builder import upload as upload_mod
 from builder.cli import guarded
 
 
@@ -60,14 +62,29 @@ def host_setup(c):
     _done(guarded(tasks.host_setup))
 
 
+@task(help={"output_dir": "the wheelhouse to upload (default: wheelhouse)",
+            "repository_url": "repository upload URL (default: twine's, PyPI)",
+            "repository": "a repository name from ~/.pypirc"})
+def upload(c, output_dir="wheelhouse", repository_url=None, repository=None):
+    """Check SHA256SUMS, then upload the wheelhouse with twine."""
+    _done(guarded(lambda: upload_mod.upload(output_dir, repository_url, repository)))
+
+
+@task
+def doctor(c):
+    """Check that this host can build wheels in VMs; print the fix for each problem."""
+    _done(guarded(doctor_mod.run))
+
+
 @task(help={"machine": "machine (default: bullseye-x86_64)"})
 def vm_destroy(c, machine=None):
     """Destroy a VM kept with --keep-vm."""
     _done(guarded(lambda: tasks.vm_destroy(machine=machine)))
 
 
-ns = Collection(build, box, host_setup, vm_destroy)
+ns = Collection(build, box, host_setup, upload, doctor, vm_destroy)
 TASKS = {"build": build, "box": box, "host-setup": host_setup, "host_setup": host_setup,
+         "upload": upload, "doctor": doctor,
          "vm-destroy": vm_destroy, "vm_destroy": vm_destroy}
 BOOL_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 

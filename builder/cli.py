@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from . import __version__, doctor, tasks
+from . import __version__, doctor, tasks, upload
 from .errors import VmwheelError
 
 
@@ -41,6 +41,13 @@ def parser():
                                                                           required=True)
     host.add_parser("setup", parents=[common], help="install vagrant, libvirt, qemu, debootstrap; start "
                     "libvirtd; create vmwheel's storage pool (idempotent, needs root)")
+
+    up = sub.add_parser("upload", parents=[common], help="check SHA256SUMS, then upload the "
+                        "wheels with twine")
+    up.add_argument("--output-dir", default="wheelhouse", help="the wheelhouse to upload "
+                    "(default: wheelhouse)")
+    up.add_argument("--repository-url", help="repository upload URL (default: twine's, PyPI)")
+    up.add_argument("--repository", help="a repository name from ~/.pypirc")
 
     sub.add_parser("doctor", parents=[common], help="check that this host can build wheels in "
                    "VMs; print what to run for each problem")
@@ -88,6 +95,8 @@ def run(args):
         return tasks.config_show(args.package, machine=args.machine, cli=cli_options(args))
     if args.command == "box":
         return tasks.box_build(machine=args.machine, force=args.force)
+    if args.command == "upload":
+        return upload.upload(args.output_dir, args.repository_url, args.repository)
     if args.command == "doctor":
         return doctor.run()
     if args.command == "host":
