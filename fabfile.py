@@ -36,9 +36,11 @@ def _done(code):
             "skip": "identifiers to skip, e.g. '*t-*'",
             "keep_vm": "leave the VM running for the next build",
             "driver": "libvirt driver: kvm or qemu (default: probe)",
-            "option": "any option as KEY=VALUE (repeatable); see `vmwheel config show`"})
+            "option": "any option as KEY=VALUE (repeatable); see `vmwheel config show`",
+            "quiet": "only errors and the final table",
+            "verbose": "also show every guest command's output"})
 def build(c, package, machine=None, output_dir=None, archs=None, select=None, skip=None,
-          keep_vm=False, driver=None, option=None):
+          keep_vm=False, driver=None, option=None, quiet=False, verbose=False):
     """Build repaired wheels of PACKAGE for every interpreter in the VM."""
     cli = {"output-dir": output_dir, "archs": archs, "build": select, "skip": skip,
            "keep-vm": keep_vm or None, "driver": driver}
@@ -46,7 +48,8 @@ def build(c, package, machine=None, output_dir=None, archs=None, select=None, sk
         key, _, value = item.partition("=")
         cli[key.strip().replace("_", "-")] = value
     cli = {k: v for k, v in cli.items() if v is not None}
-    _done(guarded(lambda: tasks.build(package, machine=machine, cli=cli)))
+    _done(guarded(lambda: tasks.build(package, machine=machine, cli=cli, quiet=quiet,
+                                      verbose=verbose)))
 
 
 @task(help={"machine": "machine whose box to build (default: bullseye-x86_64)",

@@ -23,6 +23,9 @@ def parser():
     b.add_argument("package", help="PyPI requirement (msgpack, msgpack==1.1.2), "
                    "sdist file, or project directory")
     add_option_flags(b)
+    b.add_argument("-q", "--quiet", action="store_true", help="only errors and the final table")
+    b.add_argument("-v", "--verbose", action="store_true",
+                   help="also show every guest command's output (always in the logs)")
 
     cfg = sub.add_parser("config", help="configuration").add_subparsers(dest="action",
                                                                          required=True)
@@ -90,7 +93,8 @@ def cli_options(args):
 
 def run(args):
     if args.command == "build":
-        return tasks.build(args.package, machine=args.machine, cli=cli_options(args))
+        return tasks.build(args.package, machine=args.machine, cli=cli_options(args),
+                           quiet=args.quiet, verbose=args.verbose)
     if args.command == "config":
         return tasks.config_show(args.package, machine=args.machine, cli=cli_options(args))
     if args.command == "box":

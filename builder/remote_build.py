@@ -74,6 +74,35 @@ class StageFailed(Exception):
     pass
 
 
+class PlainProgress:
+    """Progress for callers that only want lines (tests, scripts): `say` is any callable."""
+
+    def __init__(self, say):
+        self.say = say
+
+    def stage(self, key, stage):
+        pass
+
+    def echo(self):
+        return None
+
+
+class Tee:
+    """A log file that also copies to the terminal (-v)."""
+
+    def __init__(self, *streams):
+        self.streams = [s for s in streams if s is not None]
+        self.name = getattr(self.streams[0], "name", "")
+
+    def write(self, text):
+        for s in self.streams:
+            s.write(text)
+
+    def flush(self):
+        for s in self.streams:
+            s.flush()
+
+
 def list_interpreters(guest, python_root="/opt/python"):
     """[(tag, "X.Y")] for every interpreter under `python_root`, sorted by tag."""
     root = q(python_root)
@@ -99,7 +128,7 @@ class Builder:
         self.plat, self.log_dir, self.python_root = plat, log_dir, PurePosixPath(python_root)
         self.env = dict(env)
         self.hooks = dict(hooks or {})
-        self.progress = progress
+        self.progress = PlainProgress(progress) if callable(progress) else progress
         self.remote_sdist = GUEST_ROOT / "src" / source.sdist.name
 
     def upload(self, ca_bundle=None):
@@ -125,6 +154,7 @@ class Builder:
             raise StageFailed(f"{name} failed (exit {code})")
 
     def _stage(self, result, name, command, log, cwd=None, env=None):
+        self.progress.stage(result.identifier or result.tag, name)
         log.write(f"\n==> [{name}] {command}\n")
         log.flush()
         t0 = time.monotonic()
@@ -150,13 +180,15 @@ class Builder:
         py = bindir / "python"
         # The interpreter's bin dir first on PATH, for hooks and tests.
         path_env = {"PATH": f"{bindir}:{self.env.get('PATH', '/usr/local/bin:/usr/bin:/bin')}"}
-        with open(log_path, "w") as log:
+        with open(log_path, "w") as logfile:
+            log = Tee(logfile, self.progress.echo())
             try:
-                self.progress(f"{tag}: building {self.source.name} {self.source.version}")
+                self.progress.say(f"{tag}: building {self.source.name} {self.source.version}")
                 self._stage(result, "prepare", f"rm -rf {q(work)} && mkdir -p {q(work)}/tmp "
                             f"{q(work)}/dist {q(work)}/repaired {q(work)}/test && "
                             f"cp -a {PROJECT} {q(work)}/src", log)
                 if self.hooks.get("before-build"):
+                    self.progress.stage(result.identifier or tag, "before-build")
                     t0 = time.monotonic()
                     self.run_hook("before-build", self.hooks["before-build"], log, path_env,
                                   cwd=work / "src")
@@ -188,11 +220,13 @@ class Builder:
                 result.durations["fetch"] = round(time.monotonic() - t0, 1)
                 result.wheel = repaired
                 result.status = "built"
-                self.progress(f"{tag}: {repaired}")
+                self.progress.say(f"{tag}: {repaired}")
+                self.progress.stage(result.identifier or tag, "built")
             except StageFailed as exc:
                 result.status = "failed"
                 result.reason = f"{exc}; see {log_path}"
-                self.progress(f"{tag}: {result.reason}")
+                self.progress.say(f"{tag}: {result.reason}")
+                self.progress.stage(result.identifier or tag, "failed")
             except VmwheelError as exc:
                 result.status = "failed"
                 result.reason = exc.what

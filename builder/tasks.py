@@ -10,6 +10,7 @@ from . import boxes, guest_env, hostsetup, machines, report, source, vagrantcli
 from .errors import VmwheelError
 from .paths import cache_dir
 from .options import Options, identifier
+from .progress import Progress, choose_mode
 from .remote_build import Builder, Result, StageFailed, list_interpreters
 from .wheelhouse import Wheelhouse
 
@@ -89,9 +90,13 @@ def effective_options(cli, src=None):
     return Options(cli=cli, pyproject_text=pyproject, setup_cfg_text=setup_cfg)
 
 
-def build(spec, machine=None, cli=None):
+def build(spec, machine=None, cli=None, quiet=False, verbose=False):
     """Build repaired wheels of `spec` on every selected machine; return the exit code."""
-    cli = dict(cli or {})
+    with Progress(choose_mode(quiet), verbose) as progress:
+        return _build(spec, machine, dict(cli or {}), progress)
+
+
+def _build(spec, machine, cli, progress):
     timings = {}
     first = select_machines(effective_options(cli), machine)
     pythons = sorted({p.rstrip("t") for _, m in first for p in machines.python_versions(m)})
@@ -100,7 +105,7 @@ def build(spec, machine=None, cli=None):
         t0 = time.monotonic()
         src = source.resolve(spec, pythons, work)
         timings["resolve"] = time.monotonic() - t0
-        say(f"building {src.name} {src.version} ({src.note})")
+        progress.say(f"building {src.name} {src.version} ({src.note})")
         opts = effective_options(cli, src)
         out = None
         results = []
@@ -109,7 +114,8 @@ def build(spec, machine=None, cli=None):
                 planned = plan(src, opts, name, mspec)
                 if any(r.status == "pending" for r in planned):
                     out = out or Wheelhouse(opts["output-dir"])
-                    results += _build_in_vm(src, opts, name, mspec, planned, out, timings)
+                    results += _build_in_vm(src, opts, name, mspec, planned, out, timings,
+                                            progress)
                 else:
                     results += planned
         finally:
@@ -148,7 +154,7 @@ def _guest_env(opts, ca):
     return env
 
 
-def _build_in_vm(src, opts, name, mspec, planned, out, timings):
+def _build_in_vm(src, opts, name, mspec, planned, out, timings, progress):
     log_dir = out.path / "logs" / name
     if opts["memory"] or opts["cpus"]:
         mspec = dict(mspec, memory=opts["memory"] or mspec["memory"],
@@ -160,13 +166,16 @@ def _build_in_vm(src, opts, name, mspec, planned, out, timings):
     done = []
     guest = None
     try:
+        for r in planned:
+            if r.status == "pending":
+                progress.stage(r.identifier, "waiting for the VM")
         guest = vm.up()
         timings[f"boot {name}"] = vm.timings["boot"]
         ca = guest_env.ca_bundle(guest_env.pip_config())
         hooks = {k: opts[k] for k in ("before-build", "repair-wheel-command", "test-requires",
                                       "test-command", "build-frontend")}
         builder = Builder(guest, src, out, plat, log_dir, _guest_env(opts, ca), hooks,
-                          progress=say)
+                          progress=progress)
         t0 = time.monotonic()
         builder.upload(ca)
         timings[f"upload {name}"] = time.monotonic() - t0

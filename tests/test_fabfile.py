@@ -48,7 +48,7 @@ def test_fab_list_shows_the_tasks_and_no_alias():
     # Task names start in column 2; wrapped help lines are indented further.
     names = {line.split()[0] for line in res.stdout.splitlines()
              if line.startswith("  ") and not line.startswith("   ")}
-    assert names == {"build", "box", "host-setup", "vm-destroy"}
+    assert names == {"build", "box", "host-setup", "upload", "doctor", "vm-destroy"}
 
 
 def test_fab_unknown_keyword_is_one_line():

@@ -120,6 +120,7 @@ def bundled_setuptools():
 @pytest.mark.skipif(not bundled_setuptools(),
                     reason="`python -m build` installs setuptools into an isolated env; with "
                            "no bundled setuptools wheel that needs a package index (network)")
+@pytest.mark.slow
 def test_resolve_project_directory(tmp_path, monkeypatch):
     # Offline: pip inside build's isolated env may only use ensurepip's bundled wheels.
     monkeypatch.setenv("PIP_NO_INDEX", "1")
@@ -155,6 +156,7 @@ def _git_project(tmp_path):
     return repo
 
 
+@pytest.mark.slow
 def test_git_url_is_cloned_on_the_host_and_made_an_sdist(tmp_path, monkeypatch):
     monkeypatch.setenv("PIP_NO_INDEX", "1")
     monkeypatch.setenv("PIP_FIND_LINKS", str(bundled_setuptools()[0].parent))

@@ -11,6 +11,7 @@ import pytest
 
 from builder.wheelhouse import Wheelhouse
 
+pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
 SECRET = "s3cr3t-upload-token-4711"
 
