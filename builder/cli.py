@@ -23,6 +23,13 @@ def parser():
     b.add_argument("package", help="PyPI requirement (msgpack, msgpack==1.1.2), "
                    "sdist file, or project directory")
     add_option_flags(b)
+    b.add_argument("--ssh-host", metavar="USER@HOST[:PORT]", help="build on this provisioned "
+                   "SSH host instead of a VM (its key must be in --known-hosts)")
+    b.add_argument("--ssh-key", help="private key for --ssh-host")
+    b.add_argument("--known-hosts", help="known_hosts file for --ssh-host "
+                   "(default: ~/.ssh/known_hosts)")
+    b.add_argument("--python-root", default="/opt/python",
+                   help="where --ssh-host keeps its interpreters (default: /opt/python)")
     b.add_argument("-q", "--quiet", action="store_true", help="only errors and the final table")
     b.add_argument("-v", "--verbose", action="store_true",
                    help="also show every guest command's output (always in the logs)")
@@ -93,8 +100,12 @@ def cli_options(args):
 
 def run(args):
     if args.command == "build":
+        ssh = None
+        if args.ssh_host:
+            ssh = {"address": args.ssh_host, "key": args.ssh_key,
+                   "known_hosts": args.known_hosts, "python_root": args.python_root}
         return tasks.build(args.package, machine=args.machine, cli=cli_options(args),
-                           quiet=args.quiet, verbose=args.verbose)
+                           quiet=args.quiet, verbose=args.verbose, ssh=ssh)
     if args.command == "config":
         return tasks.config_show(args.package, machine=args.machine, cli=cli_options(args))
     if args.command == "box":

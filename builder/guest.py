@@ -1,8 +1,15 @@
 """A build host reached over SSH with Fabric. Everything above this module talks to a `Guest`
-and never knows whether it is a VM or a plain SSH host."""
+and never knows whether it is a VM or a plain SSH host.
+
+Host keys are checked against a known_hosts file: for a VM, the key is learned at the first
+connection after the VM was created and pinned from then on (reconnects and reuse with --keep-vm
+must present the same key); a plain SSH host must already be in the file. A link that breaks
+(connection reset, timeout) is retried with backoff; a command that fails is not.
+"""
 
 import shlex
 import socket
+import time
 
 import paramiko
 from fabric import Connection
@@ -11,37 +18,90 @@ from .errors import VmwheelError
 
 # Failures of the link itself (as opposed to a command that ran and failed).
 LINK_ERRORS = (paramiko.SSHException, socket.error, EOFError)
+RETRIES = 3
+BACKOFF = 1.0  # seconds, doubled after each failed attempt
 
 
 class Guest:
-    def __init__(self, host, port, user, key_filename=None, connect_timeout=30):
+    def __init__(self, host, port, user, key_filename=None, connect_timeout=30,
+                 known_hosts=None, learn_host_key=False):
         self.where = f"{user}@{host}:{port}"
-        kwargs = {"look_for_keys": False, "allow_agent": False}
-        if key_filename:
-            kwargs["key_filename"] = key_filename
-        self.conn = Connection(host, user=user, port=port, connect_kwargs=kwargs,
-                               connect_timeout=connect_timeout)
+        self.host, self.port, self.user = host, port, user
+        self.key_filename, self.connect_timeout = key_filename, connect_timeout
+        self.known_hosts, self.learn = known_hosts, learn_host_key
+        self.conn = None
+        self.reconnects = 0
 
-    def _link_error(self, doing, exc):
-        return VmwheelError(f"lost the SSH link to {self.where} while {doing} ({exc})",
-                            "check the VM (`vagrant status`) and rerun; fetched wheels are kept")
+    def _connection(self):
+        if self.conn is None:
+            kwargs = {"look_for_keys": False, "allow_agent": False}
+            if self.key_filename:
+                kwargs["key_filename"] = self.key_filename
+            conn = Connection(self.host, user=self.user, port=self.port, connect_kwargs=kwargs,
+                              connect_timeout=self.connect_timeout)
+            client = conn.client
+            client.get_host_keys().clear()
+            if self.known_hosts:
+                if self.known_hosts.exists():
+                    client.load_host_keys(str(self.known_hosts))
+                if self.learn and not client.get_host_keys():
+                    # First contact with a VM we just created: pin what it presents.
+                    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+                else:
+                    client.set_missing_host_key_policy(paramiko.RejectPolicy())
+            try:
+                conn.open()
+            except paramiko.BadHostKeyException:
+                raise VmwheelError(f"{self.where} presented a different host key than the "
+                                   f"one pinned in {self.known_hosts}",
+                                   "someone may be in between; if the host was rebuilt, "
+                                   "remove its line from that file") from None
+            except paramiko.SSHException as exc:
+                if "not found in known_hosts" in str(exc):
+                    raise VmwheelError(f"{self.where} is not in {self.known_hosts}",
+                                       "add its host key there (ssh-keyscan, checked by hand)"
+                                       ) from None
+                raise
+            if self.known_hosts and self.learn:
+                self.known_hosts.parent.mkdir(parents=True, exist_ok=True)
+                client.save_host_keys(str(self.known_hosts))
+                self.learn = False
+            self.conn = conn
+        return self.conn
+
+    def _retrying(self, doing, action):
+        delay = BACKOFF
+        for attempt in range(1, RETRIES + 1):
+            try:
+                return action(self._connection())
+            except VmwheelError:
+                raise
+            except LINK_ERRORS as exc:
+                self.close()
+                if attempt == RETRIES:
+                    raise VmwheelError(
+                        f"lost the SSH link to {self.where} while {doing} ({exc}), "
+                        f"{RETRIES} attempts", "check the VM or host and rerun; wheels "
+                        "already fetched are kept and not rebuilt") from None
+                time.sleep(delay)
+                delay *= 2
+                self.reconnects += 1
 
     def call(self, command, env=None, log=None, cwd=None):
         """Run `command` (a shell string) in the guest; return (exit code, stdout).
 
         `env` values and `cwd` are quoted here; output also goes to the file object `log`.
+        The umask is fixed, so file modes in wheels do not depend on the login's.
         """
-        prefix = ""
+        prefix = "umask 022; "
         if env:
-            prefix = "export " + " ".join(
+            prefix += "export " + " ".join(
                 f"{k}={shlex.quote(str(v))}" for k, v in sorted(env.items())) + "; "
         if cwd:
             prefix += f"cd {shlex.quote(str(cwd))} && "
-        try:
-            res = self.conn.run(prefix + command, hide=True, warn=True, in_stream=False,
-                                out_stream=log, err_stream=log)
-        except LINK_ERRORS as exc:
-            raise self._link_error(f"running `{command[:60]}`", exc) from None
+        res = self._retrying(f"running `{command[:60]}`", lambda c: c.run(
+            prefix + command, hide=True, warn=True, in_stream=False, out_stream=log,
+            err_stream=log))
         return res.exited, res.stdout
 
     def check(self, command, **kwargs):
@@ -52,16 +112,14 @@ class Guest:
         return out
 
     def put(self, local, remote):
-        try:
-            self.conn.put(str(local), str(remote))
-        except LINK_ERRORS as exc:
-            raise self._link_error(f"uploading {local}", exc) from None
+        self._retrying(f"uploading {local}", lambda c: c.put(str(local), str(remote)))
 
     def get(self, remote, local):
-        try:
-            self.conn.get(str(remote), str(local))
-        except LINK_ERRORS as exc:
-            raise self._link_error(f"downloading {remote}", exc) from None
+        self._retrying(f"downloading {remote}", lambda c: c.get(str(remote), str(local)))
 
     def close(self):
-        self.conn.close()
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            finally:
+                self.conn = None

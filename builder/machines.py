@@ -1,7 +1,9 @@
 """Build machines: the machine table, and a VM's life (up, one SSH connection, destroy/keep)."""
 
 import fcntl
+import getpass
 import json
+import re
 import socket
 import subprocess
 import time
@@ -10,6 +12,7 @@ from pathlib import Path
 from . import accel, boxes, hostsetup, paths, vagrantcli
 from .errors import VmwheelError
 from .guest import Guest
+from .options import split_platform
 
 TABLE = Path(__file__).with_name("machines.json")
 
@@ -46,20 +49,33 @@ def free_port():
 class VagrantVM:
     """One machine of the table, started with Vagrant and reached over a forwarded port."""
 
+    python_root = "/opt/python"
+
     def __init__(self, name, spec, log_dir, keep=False, driver=None):
         self.name, self.spec, self.keep = name, spec, keep
+        self.policy, self.arch = spec["policy"], spec["arch"]
         self.driver_override = driver
         self.dot = vagrantcli.dotfile_dir(name)
+        self.known_hosts = self.dot / "known_hosts"
         self.runtime = vagrantcli.runtime_file(name)
         self.log_path = Path(log_dir) / f"vagrant-{name}.log"
         self.serial_log = self.dot / "serial.log"
         self._lock = None
         self.timings = {}
 
+    def python_versions(self):
+        return python_versions(self.spec)
+
+    def platform(self, guest, env):
+        return f"{self.policy}_{self.arch}"
+
+    def describe(self):
+        return {"name": self.name, "box": self.spec["box"], "platform": self.platform(None, None)}
+
     def _client(self):
         return vagrantcli.client(self.name, self.runtime, self.log_path)
 
-    def _write_runtime(self):
+    def _write_runtime(self, running):
         old = json.loads(self.runtime.read_text()) if self.runtime.exists() else {}
         kernel, initrd = boxes.boot_files(self.name, self.spec)
         rt = {"machine": self.name, "storage_pool": paths.storage_pool(),
@@ -75,7 +91,7 @@ class VagrantVM:
             rt["driver"] = self.driver_override or "kvm"
             rt["stage"] = str(boxes.stage_public(self.name, self.spec))
         # A VM that is still running (kept from an earlier run) keeps its forwarded port.
-        rt["port"] = old["port"] if old.get("port") and self.is_running() else free_port()
+        rt["port"] = old["port"] if old.get("port") and running else free_port()
         self.dot.mkdir(parents=True, exist_ok=True)
         self.runtime.write_text(json.dumps(rt, indent=1))
         return rt
@@ -102,7 +118,10 @@ class VagrantVM:
         hostsetup.check_ready()
         boxes.require_box(self.name, self.spec)
         self.lock()
-        rt = self._write_runtime()
+        running = self.is_running()
+        if not running:  # a new VM: its host key is learned at the first connection
+            self.known_hosts.unlink(missing_ok=True)
+        rt = self._write_runtime(running)
         print(f"vmwheel: starting {self.name} ({self.spec['box']}, libvirt driver "
               f"{rt['driver']}, ssh on 127.0.0.1:{rt['port']}); log: {self.log_path}",
               flush=True)
@@ -117,7 +136,8 @@ class VagrantVM:
         self.timings["boot"] = time.monotonic() - t0
         conf = self._client().conf(vm_name=self.name)  # `vagrant ssh-config`, read once
         return Guest(host=conf["HostName"], port=int(conf["Port"]), user=conf["User"],
-                     key_filename=conf["IdentityFile"].strip('"'))
+                     key_filename=conf["IdentityFile"].strip('"'),
+                     known_hosts=self.known_hosts, learn_host_key=not self.known_hosts.exists())
 
     def finish(self, failed=False):
         """Destroy the VM unless asked to keep it; never leave a half-made domain behind."""
@@ -126,6 +146,52 @@ class VagrantVM:
                   f"`vmwheel vm destroy --machine {self.name}` removes it", flush=True)
         else:
             vagrantcli.destroy(self.name)
+            self.known_hosts.unlink(missing_ok=True)
         if self._lock:
             self._lock.close()
             self._lock = None
+
+
+class SSHTarget:
+    """A plain SSH build host (a provisioned machine of a build farm): nothing to boot, and its
+    host key must already be in `known_hosts`. Its platform is its AUDITWHEEL_PLAT."""
+
+    policy = arch = None
+
+    def __init__(self, address, key=None, known_hosts=None, python_root="/opt/python"):
+        m = re.fullmatch(r"(?:([^@]+)@)?([^:@]+)(?::(\d+))?", address)
+        if not m:
+            raise VmwheelError(f"bad SSH host {address!r}", "write USER@HOST[:PORT]")
+        self.user = m.group(1) or getpass.getuser()
+        self.host, self.port = m.group(2), int(m.group(3) or 22)
+        self.name = f"ssh-{self.host}-{self.port}"
+        self.key = key
+        self.known_hosts = Path(known_hosts or Path.home() / ".ssh" / "known_hosts")
+        self.python_root = python_root
+        self.timings = {}
+
+    def python_versions(self):
+        return []  # learned from the host itself
+
+    def describe(self):
+        return {"name": self.name, "host": f"{self.user}@{self.host}:{self.port}",
+                "platform": ""}
+
+    def up(self):
+        if not self.known_hosts.exists():
+            raise VmwheelError(f"no known_hosts file {self.known_hosts}",
+                               "pass --known-hosts with the build host's key in it")
+        return Guest(self.host, self.port, self.user, key_filename=self.key,
+                     known_hosts=self.known_hosts, learn_host_key=False)
+
+    def platform(self, guest, env):
+        plat = guest.check('printf %s "${AUDITWHEEL_PLAT:-}"', env=env).strip()
+        if not plat:
+            raise VmwheelError(f"{self.name} does not say its platform",
+                               "set AUDITWHEEL_PLAT there (provision/set-policy.sh) or in "
+                               "the environment option")
+        split_platform(plat)
+        return plat
+
+    def finish(self, failed=False):
+        pass

@@ -61,6 +61,8 @@ OPTIONS = [
     Option("provider", "str", "libvirt", "Vagrant provider (libvirt)", "libvirt"),
     Option("driver", "str", "", "libvirt driver: kvm or qemu (default: probe)", "qemu"),
     Option("keep-vm", "bool", False, "leave the VM running for the next build", "true"),
+    Option("resume", "bool", True, "keep wheels that an earlier run built from the same "
+           "sdist (verified by sha256) instead of building them again", "false"),
     Option("memory", "int", 0, "guest memory in MiB (default: the machine's)", "4096"),
     Option("cpus", "int", 0, "guest CPUs (default: the machine's)", "2"),
 ]
@@ -205,6 +207,14 @@ def matches(selectors, identifier):
     """cibuildwheel-style: space-separated fnmatch patterns with {a,b} alternatives."""
     return any(fnmatch.fnmatchcase(identifier, pat)
                for word in selectors.split() for pat in expand_braces(word))
+
+
+def split_platform(plat):
+    """'manylinux_2_31_x86_64' -> ('manylinux_2_31', 'x86_64')."""
+    for arch in ("x86_64", "i686", "aarch64", "ppc64le", "s390x", "armv7l"):
+        if plat.endswith("_" + arch):
+            return plat[:-len(arch) - 1], arch
+    raise VmwheelError(f"unknown platform {plat!r}", "use e.g. manylinux_2_31_x86_64")
 
 
 def identifier(tag, policy, arch):

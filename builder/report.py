@@ -5,20 +5,20 @@ import datetime
 from rich.console import Console
 from rich.table import Table
 
-from . import __version__, machines
+from . import __version__
 
 
-def make_report(source, results, timings):
-    table = machines.load_table()["machines"]
+def make_report(source, results, timings, targets):
+    """`targets`: {name: {"name", "box" or "host", "platform"}} of the build hosts used."""
     used = sorted({r.machine for r in results if r.machine})
     return {
         "vmwheel": __version__,
         "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "package": {"name": source.name, "version": source.version,
                     "requires_python": source.requires_python, "how": source.note,
-                    "sdist": source.sdist.name},
-        "machines": [{"name": n, "box": table[n]["box"],
-                      "platform": f"{table[n]['policy']}_{table[n]['arch']}"} for n in used],
+                    "sdist": source.sdist.name, "sdist_sha256": source.sha256,
+                    "source_date_epoch": source.source_date_epoch},
+        "machines": [targets[n] for n in used if n in targets],
         "durations": {k: round(v, 1) for k, v in timings.items()},
         "interpreters": [r.as_dict() for r in results],
     }

@@ -1,7 +1,10 @@
 """Turn what the user asked for into one sdist on the host: a PyPI requirement (through the
 host's own pip and its configuration), a local sdist file, or a local project directory."""
 
+import datetime
 import email.parser
+import functools
+import hashlib
 import re
 import shutil
 import subprocess
@@ -27,6 +30,20 @@ class Source:
     version: str
     requires_python: str
     note: str = ""
+
+    @functools.cached_property
+    def sha256(self):
+        return hashlib.sha256(self.sdist.read_bytes()).hexdigest()
+
+    @functools.cached_property
+    def source_date_epoch(self):
+        """For reproducible builds: the time recorded for the sdist's PKG-INFO."""
+        if self.sdist.name.endswith(".zip"):
+            with zipfile.ZipFile(self.sdist) as z:
+                info = [i for i in z.infolist() if i.filename.endswith("/PKG-INFO")][0]
+                return int(datetime.datetime(*info.date_time).timestamp())
+        with tarfile.open(self.sdist) as t:
+            return int(max(m.mtime for m in t.getmembers() if m.name.endswith("/PKG-INFO")))
 
     def admits(self, python):
         """True if the sdist's Requires-Python admits interpreter `python` ("3.9", "3.13t")."""

@@ -6,10 +6,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import boxes, guest_env, hostsetup, machines, report, source, vagrantcli
+from . import boxes, guest_env, hostsetup, machines, report, resume, source, vagrantcli
 from .errors import VmwheelError
 from .paths import cache_dir
-from .options import Options, identifier
+from .options import Options, identifier, split_platform
 from .progress import Progress, choose_mode
 from .remote_build import Builder, Result, StageFailed, list_interpreters
 from .wheelhouse import Wheelhouse
@@ -90,63 +90,99 @@ def effective_options(cli, src=None):
     return Options(cli=cli, pyproject_text=pyproject, setup_cfg_text=setup_cfg)
 
 
-def build(spec, machine=None, cli=None, quiet=False, verbose=False):
-    """Build repaired wheels of `spec` on every selected machine; return the exit code."""
+def build(spec, machine=None, cli=None, quiet=False, verbose=False, ssh=None):
+    """Build repaired wheels of `spec` on every selected machine (or on the plain SSH host
+    `ssh`: address, key, known_hosts, python_root); return the exit code."""
     with Progress(choose_mode(quiet), verbose) as progress:
-        return _build(spec, machine, dict(cli or {}), progress)
+        return _build(spec, machine, dict(cli or {}), progress, ssh)
 
 
-def _build(spec, machine, cli, progress):
+def _build(spec, machine, cli, progress, ssh=None):
     timings = {}
-    first = select_machines(effective_options(cli), machine)
-    pythons = sorted({p.rstrip("t") for _, m in first for p in machines.python_versions(m)})
     work = Path(tempfile.mkdtemp(prefix="resolve-", dir=_mkdir(cache_dir() / "work")))
     try:
+        if ssh:
+            pythons = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14"]
+        else:
+            first = select_machines(effective_options(cli), machine)
+            pythons = sorted({p.rstrip("t") for _, m in first
+                              for p in machines.python_versions(m)})
         t0 = time.monotonic()
         src = source.resolve(spec, pythons, work)
         timings["resolve"] = time.monotonic() - t0
         progress.say(f"building {src.name} {src.version} ({src.note})")
         opts = effective_options(cli, src)
-        out = None
+        out = Wheelhouse(opts["output-dir"])
+        earlier = resume.earlier_wheels(out.path, src) if opts["resume"] else {}
         results = []
+        described = {}
         try:
-            for name, mspec in select_machines(opts, machine):
-                planned = plan(src, opts, name, mspec)
-                if any(r.status == "pending" for r in planned):
-                    out = out or Wheelhouse(opts["output-dir"])
-                    results += _build_in_vm(src, opts, name, mspec, planned, out, timings,
-                                            progress)
-                else:
-                    results += planned
+            if ssh:
+                targets = [machines.SSHTarget(**ssh)]
+            else:
+                targets = [machines.VagrantVM(n, _sized(m, opts), out.path / "logs" / n,
+                                              keep=opts["keep-vm"],
+                                              driver=opts["driver"] or None)
+                           for n, m in select_machines(opts, machine)]
+            for target in targets:
+                described[target.name] = target.describe()
+                planned = plan(src, opts, target, earlier)
+                try:
+                    # A plain SSH host says which interpreters it has only once connected.
+                    if not planned or any(r.status == "pending" for r in planned):
+                        _build_on_target(src, opts, target, planned, out, timings, progress,
+                                         described, earlier)
+                finally:
+                    results += planned  # with what the build host added
+        except KeyboardInterrupt:
+            for r in results:
+                if r.status == "pending":
+                    r.status, r.reason = "failed", "interrupted (Ctrl-C); rerun to finish"
+            raise
         finally:
             if results:
-                out = out or Wheelhouse(opts["output-dir"])
-                _write(out, src, results, timings)
-        return _exit_code(results, out.path if out else Path(opts["output-dir"]))
+                _write(out, src, results, timings, described)
+        return _exit_code(results, out.path)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def plan(src, opts, name, mspec):
-    """A Result per interpreter of the machine: pending, or skipped with the reason."""
+def _sized(mspec, opts):
+    return dict(mspec, memory=opts["memory"] or mspec["memory"],
+                cpus=opts["cpus"] or mspec["cpus"])
+
+
+def classify(r, src, opts, earlier):
+    """Mark a pending Result skipped (Requires-Python, selectors) or kept (earlier run)."""
+    if not src.admits(r.python):
+        r.status = "skipped"
+        r.reason = f"Requires-Python {src.requires_python} excludes Python {r.python}"
+    elif not opts.selected(r.identifier):
+        r.status = "skipped"
+        r.reason = f"{r.identifier} is not selected by build/skip"
+    elif r.identifier in earlier:
+        kept = earlier[r.identifier]
+        r.status, r.reason = "built", "kept: built by an earlier run of this sdist"
+        r.wheel, r.sha256, r.size = kept["wheel"], kept["sha256"], kept["size"]
+        r.auditwheel, r.log = kept.get("auditwheel", ""), kept.get("log", "")
+    return r
+
+
+def plan(src, opts, target, earlier):
+    """A Result per interpreter the target is known to have (none yet for plain SSH hosts)."""
     results = []
-    for python in machines.python_versions(mspec):
+    for python in target.python_versions():
         tag = _tag(python)
-        ident = identifier(tag, mspec["policy"], mspec["arch"])
-        r = Result(tag=tag, python=python.rstrip("t"), identifier=ident, machine=name)
-        if not src.admits(python):
-            r.status = "skipped"
-            r.reason = f"Requires-Python {src.requires_python} excludes Python {r.python}"
-        elif not opts.selected(ident):
-            r.status = "skipped"
-            r.reason = f"{ident} is not selected by build/skip"
-        results.append(r)
+        r = Result(tag=tag, python=python.rstrip("t"), machine=target.name,
+                   identifier=identifier(tag, target.policy, target.arch))
+        results.append(classify(r, src, opts, earlier))
     return results
 
 
-def _guest_env(opts, ca):
+def _guest_env(opts, ca, src):
     env = guest_env.pip_env(f"/tmp/vmwheel/{guest_env.GUEST_CA}" if ca else None,
                             guest_env.pip_config())
+    env["SOURCE_DATE_EPOCH"] = str(src.source_date_epoch)
     for var in opts["environment-pass"]:
         if var in os.environ:
             env[var] = os.environ[var]
@@ -154,31 +190,29 @@ def _guest_env(opts, ca):
     return env
 
 
-def _build_in_vm(src, opts, name, mspec, planned, out, timings, progress):
-    log_dir = out.path / "logs" / name
-    if opts["memory"] or opts["cpus"]:
-        mspec = dict(mspec, memory=opts["memory"] or mspec["memory"],
-                     cpus=opts["cpus"] or mspec["cpus"])
-    vm = machines.VagrantVM(name, mspec, log_dir, keep=opts["keep-vm"],
-                            driver=opts["driver"] or None)
-    plat = f"{mspec['policy']}_{mspec['arch']}"
-    by_tag = {r.tag: r for r in planned}
-    done = []
+def _build_on_target(src, opts, target, planned, out, timings, progress, described,
+                     earlier):
+    """Boot/connect, run before-all, build every pending interpreter; results in place."""
+    log_dir = out.path / "logs" / target.name
     guest = None
+    broken = False
+    for r in planned:
+        if r.status == "pending":
+            progress.stage(r.identifier, "waiting for the build host")
     try:
-        for r in planned:
-            if r.status == "pending":
-                progress.stage(r.identifier, "waiting for the VM")
-        guest = vm.up()
-        timings[f"boot {name}"] = vm.timings["boot"]
+        guest = target.up()
+        timings.update({f"{k} {target.name}": v for k, v in target.timings.items()})
         ca = guest_env.ca_bundle(guest_env.pip_config())
+        env = _guest_env(opts, ca, src)
+        plat = target.platform(guest, env)
+        described[target.name]["platform"] = plat
         hooks = {k: opts[k] for k in ("before-build", "repair-wheel-command", "test-requires",
                                       "test-command", "build-frontend")}
-        builder = Builder(guest, src, out, plat, log_dir, _guest_env(opts, ca), hooks,
-                          progress=progress)
+        builder = Builder(guest, src, out, plat, log_dir, env, hooks,
+                          python_root=target.python_root, progress=progress)
         t0 = time.monotonic()
         builder.upload(ca)
-        timings[f"upload {name}"] = time.monotonic() - t0
+        timings[f"upload {target.name}"] = time.monotonic() - t0
         if opts["before-all"]:
             log_dir.mkdir(parents=True, exist_ok=True)
             with open(log_dir / "before-all.log", "w") as log:
@@ -188,31 +222,38 @@ def _build_in_vm(src, opts, name, mspec, planned, out, timings, progress):
                     for r in planned:
                         if r.status == "pending":
                             r.status, r.reason = "failed", f"{exc}; see {log.name}"
-                    return planned
-        for tag, python in list_interpreters(guest):
-            r = by_tag.get(tag) or Result(tag=tag, python=python, machine=name,
-                                          identifier=identifier(tag, mspec["policy"],
-                                                                mspec["arch"]))
+                    return
+        by_tag = {r.tag: r for r in planned}
+        for tag, python in list_interpreters(guest, target.python_root):
+            r = by_tag.get(tag)
+            if r is None:  # an interpreter the table did not list (or a plain SSH host)
+                r = classify(Result(tag=tag, python=python, machine=target.name,
+                                    identifier=identifier(tag, *split_platform(plat))),
+                             src, opts, earlier)
+                planned.append(r)
             if r.status == "pending":
                 builder.build_one(tag, python, r)
-            done.append(r)
+    except (VmwheelError, KeyboardInterrupt) as exc:
+        broken = True
+        for r in planned:
+            if r.status == "pending":
+                r.status = "failed"
+                r.reason = getattr(exc, "what", "interrupted (Ctrl-C); rerun to finish")
+        raise
     finally:
         if guest:
             guest.close()
         t0 = time.monotonic()
-        vm.finish()
-        timings[f"{'keep' if opts['keep-vm'] else 'destroy'} {name}"] = time.monotonic() - t0
-    for r in planned:
-        if r not in done:
+        target.finish(failed=broken)
+        timings[f"finish {target.name}"] = time.monotonic() - t0
+        for r in planned:
             if r.status == "pending":
-                r.status, r.reason = "failed", f"no interpreter {r.tag} in the guest"
-            done.append(r)
-    return done
+                r.status, r.reason = "failed", f"no interpreter {r.tag} on the build host"
 
 
-def _write(out, src, results, timings):
+def _write(out, src, results, timings, described):
     out.write_sums()
-    out.write_report(report.make_report(src, results, timings))
+    out.write_report(report.make_report(src, results, timings, described))
 
 
 def _exit_code(results, out_path):

@@ -44,14 +44,14 @@ def atomic_write(path, text):
 
 class Wheelhouse:
     def __init__(self, path):
-        self.path = Path(path)
-        self.path.mkdir(parents=True, exist_ok=True)
+        self.path = Path(path)  # made only when something is written into it
 
     def fetch(self, guest, remote_path, name, sha256, size):
         """Download `remote_path` as `name`; return the final path once verified."""
         if not WHEEL_NAME.fullmatch(name):
             raise VmwheelError(f"the guest reported an invalid wheel file name {name!r}",
                                "report this as a bug; nothing was written")
+        self.path.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.path, prefix=f".{name}.", suffix=".part")
         os.close(fd)
         try:
@@ -69,8 +69,10 @@ class Wheelhouse:
             Path(tmp).unlink(missing_ok=True)
 
     def write_sums(self):
+        self.path.mkdir(parents=True, exist_ok=True)
         lines = [f"{sha256_of(w)}  {w.name}\n" for w in sorted(self.path.glob("*.whl"))]
         atomic_write(self.path / "SHA256SUMS", "".join(lines))
 
     def write_report(self, report):
+        self.path.mkdir(parents=True, exist_ok=True)
         atomic_write(self.path / "report.json", json.dumps(report, indent=2) + "\n")

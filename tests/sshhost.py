@@ -65,3 +65,9 @@ class SSHHost:
         from builder.guest import Guest
 
         return Guest("127.0.0.1", self.port, self.user, key_filename=str(self.client_key))
+
+
+def known_hosts_line(host):
+    """The test host's key as a known_hosts line for 127.0.0.1 on its port."""
+    return f"[127.0.0.1]:{host.port} " + " ".join(
+        (host.root / "host_key.pub").read_text().split()[:2]) + "\n"

@@ -24,6 +24,7 @@ EXAMPLES = [
     ("provider", "libvirt", "libvirt"),
     ("driver", "qemu", "qemu"),
     ("keep-vm", "yes", True),
+    ("resume", "no", False),
     ("memory", "4096", 4096),
     ("cpus", "4", 4),
 ]

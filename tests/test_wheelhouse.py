@@ -74,6 +74,7 @@ def test_fetch_bad_sha_writes_nothing(tmp_path, remote):
 
 def test_fetch_bad_sha_keeps_existing_wheel(tmp_path, remote):
     house = Wheelhouse(tmp_path / "out")
+    house.path.mkdir()
     (house.path / GOOD).write_bytes(b"the wheel from last time")
     with pytest.raises(VmwheelError):
         house.fetch(FakeGuest(), remote, GOOD, sha(b"x"), remote.stat().st_size)
@@ -94,7 +95,7 @@ def test_fetch_invalid_name_fails_before_download(tmp_path, remote):
     with pytest.raises(VmwheelError, match="invalid wheel file name"):
         house.fetch(guest, remote, "../evil-1-py3-none-any.whl", "0" * 64, 1)
     assert guest.calls == []
-    assert list(house.path.iterdir()) == []
+    assert not house.path.exists()  # nothing at all was written
 
 
 def test_write_sums(tmp_path):
@@ -115,3 +116,10 @@ def test_write_report(tmp_path):
     assert json.loads((tmp_path / "report.json").read_text()) == report
     assert stat.S_IMODE((tmp_path / "report.json").stat().st_mode) == 0o644
     assert leftovers(tmp_path) == []
+
+
+def test_wheelhouse_is_made_only_when_written(tmp_path):
+    house = Wheelhouse(tmp_path / "never")
+    assert not house.path.exists()
+    house.write_sums()
+    assert (house.path / "SHA256SUMS").read_text() == ""
