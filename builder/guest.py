@@ -7,6 +7,7 @@ must present the same key); a plain SSH host must already be in the file. A link
 (connection reset, timeout) is retried with backoff; a command that fails is not.
 """
 
+import re
 import shlex
 import socket
 import time
@@ -20,6 +21,23 @@ from .errors import VmwheelError
 LINK_ERRORS = (paramiko.SSHException, socket.error, EOFError)
 RETRIES = 3
 BACKOFF = 1.0  # seconds, doubled after each failed attempt
+
+
+def command_line(command, env=None, cwd=None):
+    """The shell line for `command` with `env` and `cwd`: names are checked, values and the
+    directory are quoted, so nothing in them is ever run. The umask is fixed, so file modes
+    in wheels do not depend on the login's."""
+    line = "umask 022; "
+    for key in sorted(env or {}):
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            raise VmwheelError(f"bad environment variable name {key!r}",
+                               "use letters, digits and _ only")
+    if env:
+        line += "export " + " ".join(
+            f"{k}={shlex.quote(str(v))}" for k, v in sorted(env.items())) + "; "
+    if cwd:
+        line += f"cd {shlex.quote(str(cwd))} && "
+    return line + command
 
 
 class Guest:
@@ -89,19 +107,10 @@ class Guest:
 
     def call(self, command, env=None, log=None, cwd=None):
         """Run `command` (a shell string) in the guest; return (exit code, stdout).
-
-        `env` values and `cwd` are quoted here; output also goes to the file object `log`.
-        The umask is fixed, so file modes in wheels do not depend on the login's.
-        """
-        prefix = "umask 022; "
-        if env:
-            prefix += "export " + " ".join(
-                f"{k}={shlex.quote(str(v))}" for k, v in sorted(env.items())) + "; "
-        if cwd:
-            prefix += f"cd {shlex.quote(str(cwd))} && "
+        Output also goes to the file object `log`."""
         res = self._retrying(f"running `{command[:60]}`", lambda c: c.run(
-            prefix + command, hide=True, warn=True, in_stream=False, out_stream=log,
-            err_stream=log))
+            command_line(command, env, cwd), hide=True, warn=True, in_stream=False,
+            out_stream=log, err_stream=log))
         return res.exited, res.stdout
 
     def check(self, command, **kwargs):

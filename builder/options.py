@@ -89,7 +89,7 @@ def convert(name, value, where):
     """Check and convert one raw value (str from CLI/env/cfg, or TOML types)."""
     if name not in BY_NAME:
         close = ", ".join(n for n in BY_NAME if n[:3] == name.replace("_", "-")[:3])
-        raise VmwheelError(f"unknown option '{name}' in {where}",
+        raise VmwheelError(f"unknown option {name!r} in {where}",
                            "known options: " + (close or ", ".join(BY_NAME)))
     opt = BY_NAME[name]
     try:
@@ -131,7 +131,7 @@ def convert(name, value, where):
                    "targets": "policies like manylinux_2_31"}.get(
             name if name in ("archs", "targets") else opt.kind,
             " or ".join(sorted(CHOICES.get(name, []))) or "a string")
-        raise VmwheelError(f"bad value {value!r} for option '{name}' in {where}",
+        raise VmwheelError(f"bad value {value!r} for option {name!r} in {where}",
                            f"use {allowed}") from None
 
 

@@ -123,13 +123,14 @@ class Builder:
     """
 
     def __init__(self, guest, source, wheelhouse, plat, log_dir, env, hooks=None,
-                 python_root="/opt/python", progress=print):
+                 python_root="/opt/python", progress=print, work_root=GUEST_ROOT):
         self.guest, self.source, self.wheelhouse = guest, source, wheelhouse
         self.plat, self.log_dir, self.python_root = plat, log_dir, PurePosixPath(python_root)
         self.env = dict(env)
         self.hooks = dict(hooks or {})
         self.progress = PlainProgress(progress) if callable(progress) else progress
         self.remote_sdist = GUEST_ROOT / "src" / source.sdist.name
+        self.work_root = PurePosixPath(work_root)  # per-interpreter build dirs go here
 
     def upload(self, ca_bundle=None):
         """Send the sdist (and the CA bundle) to the guest once; unpack it as {project}."""
@@ -175,7 +176,7 @@ class Builder:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{tag}.log"
         result.log = str(log_path)
-        work = GUEST_ROOT / tag
+        work = self.work_root / tag
         bindir = self.python_root / tag / "bin"
         py = bindir / "python"
         # The interpreter's bin dir first on PATH, for hooks and tests.

@@ -127,7 +127,7 @@ def pip_download(requirement, dest, python=None):
     if "No matching distribution found" in err or "Could not find a version" in err:
         return None
     last = [line for line in err.strip().splitlines() if line.strip()][-1:] or ["no output"]
-    raise VmwheelError(f"pip could not download '{requirement}': {last[0].strip()}",
+    raise VmwheelError(f"pip could not download {requirement!r}: {last[0].strip()}",
                        "check the requirement and that pip reaches its index")
 
 
@@ -135,12 +135,12 @@ def from_requirement(spec, pythons, workdir):
     try:
         req = Requirement(spec)
     except InvalidRequirement:
-        raise VmwheelError(f"'{spec}' is not a package name, requirement, sdist or directory",
+        raise VmwheelError(f"{spec!r} is not a package name, requirement, sdist or directory",
                            "pass e.g. msgpack, msgpack==1.1.2, ./pkg-1.0.tar.gz or ./project")
     base = Path(workdir) / "download"
     newest = pip_download(spec, base / "any")
     if newest is None:
-        raise VmwheelError(f"no source distribution for '{spec}' on the configured index",
+        raise VmwheelError(f"no source distribution for {spec!r} on the configured index",
                            "check the package name and version (vmwheel builds from sdists)")
     src = from_file(newest, note=f"{req.name} {read_metadata(newest)[1]} from the index")
     if req.specifier or req.url or any(src.admits(p) for p in pythons):
@@ -193,6 +193,6 @@ def resolve(spec, pythons, workdir):
             return from_file(path)
         if path.is_dir():
             return from_directory(path, workdir)
-        raise VmwheelError(f"{spec} is neither an sdist (.tar.gz, .zip) nor a project directory",
+        raise VmwheelError(f"{spec!r} is neither an sdist (.tar.gz, .zip) nor a project directory",
                            "pass an existing sdist file or directory")
     return from_requirement(spec, pythons, workdir)

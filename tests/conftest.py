@@ -83,3 +83,32 @@ def make_sdist(dest, name="vmwtestext", version="1.0", requires_python=">=3.8", 
     with tarfile.open(path, "w:gz") as t:
         t.add(src, arcname=top)
     return path
+
+
+class FaultLog:
+    """What the fault-injection tests saw; summarised at the end of the run."""
+
+    def __init__(self):
+        self.entries = []
+
+    def record(self, fault, lost, partial):
+        self.entries.append((fault, list(lost), list(partial)))
+        assert not lost, f"{fault}: wheels lost or changed: {lost}"
+        assert not partial, f"{fault}: partial files left: {partial}"
+
+
+FAULTS = FaultLog()
+
+
+@pytest.fixture
+def faults():
+    return FAULTS
+
+
+def pytest_terminal_summary(terminalreporter):
+    if FAULTS.entries:
+        lost = sum(len(e[1]) for e in FAULTS.entries)
+        partial = sum(len(e[2]) for e in FAULTS.entries)
+        terminalreporter.write_line(
+            f"fault injection: {len(FAULTS.entries)} faults injected, {lost} wheels lost, "
+            f"{partial} partial files ({'; '.join(e[0] for e in FAULTS.entries)})")

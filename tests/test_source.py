@@ -85,7 +85,7 @@ def test_resolve_sdist_file(tmp_path, make):
 
 
 def test_resolve_missing_path():
-    with pytest.raises(VmwheelError, match=r"\./nope is neither"):
+    with pytest.raises(VmwheelError, match=r"'\./nope' is neither"):
         source.resolve("./nope", ["3.9"], "work")
 
 
