@@ -23,16 +23,16 @@ def parser():
     b.add_argument("package", help="PyPI requirement (msgpack, msgpack==1.1.2), "
                    "sdist file, or project directory")
     add_option_flags(b)
-    b.add_argument("--ssh-host", metavar="USER@HOST[:PORT]", help="build on this provisioned "
-                   "SSH host instead of a VM (its key must be in --known-hosts)")
-    b.add_argument("--ssh-key", help="private key for --ssh-host")
-    b.add_argument("--known-hosts", help="known_hosts file for --ssh-host "
-                   "(default: ~/.ssh/known_hosts)")
-    b.add_argument("--python-root", default="/opt/python",
-                   help="where --ssh-host keeps its interpreters (default: /opt/python)")
+    add_ssh_flags(b)
     b.add_argument("-q", "--quiet", action="store_true", help="only errors and the final table")
     b.add_argument("-v", "--verbose", action="store_true",
                    help="also show every guest command's output (always in the logs)")
+
+    ver = sub.add_parser("verify", parents=[common], help="build twice in two fresh VMs of "
+                         "the same box and compare every wheel's sha256")
+    ver.add_argument("package", help="as for build")
+    add_option_flags(ver)
+    add_ssh_flags(ver)
 
     cfg = sub.add_parser("config", help="configuration").add_subparsers(dest="action",
                                                                          required=True)
@@ -86,6 +86,23 @@ def add_option_flags(p):
                    help="any option (see `vmwheel config show`), e.g. -o test-command='pytest'")
 
 
+def add_ssh_flags(p):
+    p.add_argument("--ssh-host", metavar="USER@HOST[:PORT]", help="build on this provisioned "
+                   "SSH host instead of a VM (its key must be in --known-hosts)")
+    p.add_argument("--ssh-key", help="private key for --ssh-host")
+    p.add_argument("--known-hosts", help="known_hosts file for --ssh-host "
+                   "(default: ~/.ssh/known_hosts)")
+    p.add_argument("--python-root", default="/opt/python",
+                   help="where --ssh-host keeps its interpreters (default: /opt/python)")
+
+
+def ssh_target(args):
+    if not args.ssh_host:
+        return None
+    return {"address": args.ssh_host, "key": args.ssh_key, "known_hosts": args.known_hosts,
+            "python_root": args.python_root}
+
+
 def cli_options(args):
     """The command line's option values, as {option name: raw value}."""
     found = {"output-dir": args.output_dir, "archs": args.archs, "build": args.build_sel,
@@ -100,12 +117,11 @@ def cli_options(args):
 
 def run(args):
     if args.command == "build":
-        ssh = None
-        if args.ssh_host:
-            ssh = {"address": args.ssh_host, "key": args.ssh_key,
-                   "known_hosts": args.known_hosts, "python_root": args.python_root}
         return tasks.build(args.package, machine=args.machine, cli=cli_options(args),
-                           quiet=args.quiet, verbose=args.verbose, ssh=ssh)
+                           quiet=args.quiet, verbose=args.verbose, ssh=ssh_target(args))
+    if args.command == "verify":
+        return tasks.verify(args.package, machine=args.machine, cli=cli_options(args),
+                            ssh=ssh_target(args))
     if args.command == "config":
         return tasks.config_show(args.package, machine=args.machine, cli=cli_options(args))
     if args.command == "box":

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from . import boxes, guest_env, hostsetup, machines, report, resume, source, vagrantcli
+from . import verify as verify_mod
 from .errors import VmwheelError
 from .paths import cache_dir
 from .options import Options, identifier, split_platform
@@ -63,6 +64,28 @@ def config_show(package=None, machine=None, cli=None):
         print(f"{name:<{width}}  {str(value)!r:<40}  ({opts.origin[name]})")
     names = ", ".join(n for n, _ in select_machines(opts, machine))
     print(f"{'machines':<{width}}  {names!r:<40}  (targets x archs)")
+    return 0
+
+
+def verify(spec, machine=None, cli=None, quiet=False, ssh=None):
+    """Build `spec` twice from scratch (two fresh VMs of the same box) and compare the wheels."""
+    cli = dict(cli or {})
+    base = Path(cli.get("output-dir") or "wheelhouse")
+    runs = [base.with_name(base.name + "-verify") / f"run-{i}" for i in (1, 2)]
+    with Progress(choose_mode(quiet)) as progress:
+        for run_dir in runs:
+            shutil.rmtree(run_dir, ignore_errors=True)
+            progress.say(f"verify: build into {run_dir}")
+            _build(spec, machine, dict(cli, **{"output-dir": str(run_dir), "resume": "false",
+                                               "keep-vm": "false"}), progress, ssh)
+    rows = verify_mod.compare(*runs)
+    same = sum(v.startswith("identical") for _, _, v in rows)
+    for ident, wheel, verdict in rows:
+        print(f"{ident}  {wheel}\n    {verdict}")
+    print(f"vmwheel verify: {same} of {len(rows)} wheels identical in two fresh builds")
+    if same != len(rows):
+        raise VmwheelError("builds are not reproducible", "see the differing members above; "
+                           f"both runs are in {runs[0].parent}")
     return 0
 
 

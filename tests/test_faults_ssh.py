@@ -4,7 +4,6 @@ intact, no partial file is left, the report names what failed, and a rerun finis
 
 import hashlib
 import json
-import os
 import signal
 import subprocess
 import sys

@@ -22,8 +22,8 @@ def run_build(ssh_host, python_tree, offline_index, tmp_path):
     env_opt = (f"AUDITWHEEL_PLAT=manylinux_2_36_x86_64 PIP_NO_INDEX=1 "
                f"PIP_FIND_LINKS={offline_index} PATH={BIN}:/usr/bin:/bin")
 
-    def run(sdist, *extra, known_hosts=known, **popen):
-        cmd = [str(BIN / "vmwheel"), "build", str(sdist), "--ssh-host",
+    def run(sdist, *extra, known_hosts=known, command="build", **popen):
+        cmd = [str(BIN / "vmwheel"), command, str(sdist), "--ssh-host",
                f"{ssh_host.user}@127.0.0.1:{ssh_host.port}", "--ssh-key",
                str(ssh_host.client_key), "--known-hosts", str(known_hosts), "--python-root",
                str(python_tree), "-o", f"environment={env_opt}", *extra]
@@ -86,3 +86,25 @@ def test_changed_host_key_is_refused(run_build, ssh_host, tmp_path):
     res = run_build(make_sdist(tmp_path), known_hosts=wrong)
     assert res.returncode == 1
     assert "presented a different host key than the one pinned" in res.stderr
+
+
+def test_verify_builds_twice_and_finds_identical_wheels(run_build, tmp_path):
+    res = run_build(make_sdist(tmp_path), command="verify")
+    assert res.returncode == 0, res.stdout + res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[-1] == "vmwheel verify: 2 of 2 wheels identical in two fresh builds"
+    assert sum("identical sha256" in line for line in lines) == 2
+    runs = tmp_path / "wheelhouse-verify"
+    assert sorted(p.name for p in runs.iterdir()) == ["run-1", "run-2"]
+
+
+def test_verify_names_the_members_that_differ(tmp_path):
+    import zipfile
+
+    from builder.verify import differing_members
+
+    for name, payload in (("a.whl", b"one"), ("b.whl", b"two")):
+        with zipfile.ZipFile(tmp_path / name, "w") as z:
+            z.writestr("pkg/__init__.py", "same")
+            z.writestr("pkg/_ext.so", payload)
+    assert differing_members(tmp_path / "a.whl", tmp_path / "b.whl") == ["pkg/_ext.so"]
