@@ -7,7 +7,6 @@ tarball of Debian's source package, on the host's configured Debian mirror), `py
 base URL that serves the upstream file names.
 """
 
-import hashlib
 import os
 import shutil
 import ssl
@@ -19,6 +18,7 @@ from . import guest_env
 from .aptsources import debian_mirror
 from .errors import VmwheelError
 from .paths import PROVISION_DIR, cache_dir
+from .wheelhouse import sha256_of
 
 LOCK = PROVISION_DIR / "pythons.lock"
 TIMEOUT = 60
@@ -68,14 +68,6 @@ def url_for(mirror, src):
     if mirror == "python.org":
         return f"https://www.python.org/ftp/python/{src.version}/{src.upstream}"
     return f"{mirror.rstrip('/')}/{src.upstream}"
-
-
-def sha256_of(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _download(url, dest):
