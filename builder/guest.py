@@ -108,9 +108,14 @@ class Guest:
     def call(self, command, env=None, log=None, cwd=None):
         """Run `command` (a shell string) in the guest; return (exit code, stdout).
         Output also goes to the file object `log`."""
-        res = self._retrying(f"running `{command[:60]}`", lambda c: c.run(
-            command_line(command, env, cwd), hide=True, warn=True, in_stream=False,
-            out_stream=log, err_stream=log))
+        def run(c):
+            res = c.run(command_line(command, env, cwd), hide=True, warn=True, in_stream=False,
+                        out_stream=log, err_stream=log)
+            if res.exited == -1:  # the channel closed without an exit status: the link broke
+                raise paramiko.SSHException("connection closed before the command finished")
+            return res
+
+        res = self._retrying(f"running `{command[:60]}`", run)
         return res.exited, res.stdout
 
     def check(self, command, **kwargs):

@@ -149,3 +149,28 @@ def test_ctrl_c_keeps_fetched_wheels_and_a_rerun_finishes(ssh_host, python_tree,
     assert status["cp39-cp39"]["status"] == "built"
     assert snapshot(out)[status["cp311-cp311"]["wheel"]] == first[status["cp311-cp311"]["wheel"]]
     faults.record("SIGINT on the host process", lost, partial + partial_files(out))
+
+
+def test_link_cut_during_a_command_is_retried(ssh_host, python_tree, offline_index, tmp_path,
+                                              faults):
+    """The session's sshd is killed while a command runs: the channel closes with no exit
+    status, which is a broken link (retried), not a failed build."""
+    import threading
+
+    guest = ssh_host.guest()
+    out = tmp_path / "wh"
+    b = Builder(guest, source.from_file(make_sdist(tmp_path)), Wheelhouse(out), PLAT,
+                out / "logs", env_for(offline_index), {"before-build": "sleep 4"},
+                python_root=python_tree, progress=lambda m: None)
+    b.upload()
+
+    def cut():
+        time.sleep(2)  # inside `sleep 4`
+        subprocess.run(["pkill", "-KILL", "-P", str(ssh_host.proc.pid)])
+
+    threading.Thread(target=cut).start()
+    r = b.build_one("cp39-cp39", "3.9")
+    guest.close()
+    assert guest.reconnects >= 1
+    assert r.status == "built", r.reason
+    faults.record("SSH link cut during a command", [], partial_files(out))
