@@ -73,7 +73,7 @@ def test_fab_build_msgpack_on_the_default_box_survives_a_killed_vm(tmp_path, fau
         time.sleep(1)
     first = {p.name: sha256_of(p) for p in out.glob("*.whl")}
     assert len(first) == 1, proc.communicate()
-    [victim] = set(domains()) - before
+    [victim] = [d for d in set(domains()) - before if d.endswith("-bullseye-x86_64")]
     assert run("virsh", "-c", "qemu:///system", "destroy", victim).returncode == 0
     stdout, stderr = proc.communicate(timeout=600)
     assert proc.returncode == 1, stdout + stderr
@@ -153,3 +153,29 @@ def test_unknown_package_fails_in_one_line_and_leaves_output_untouched(tmp_path)
     assert res.stderr.strip().count("\n") == 0
     assert res.stderr.startswith("vmwheel: no source distribution for 'no-such-package-xyz'")
     assert not out.exists()
+
+
+def test_project_with_tool_vmwheel_builds_with_only_vmwheel_build_dot(tmp_path):
+    """[tool.vmwheel] in the project's pyproject picks the i686 machine, one interpreter, and a
+    test command that runs in the guest with {project} and {wheel} filled in."""
+    from tests.conftest import make_sdist
+
+    build_box("bullseye-i686")
+    make_sdist(tmp_path)  # writes the project tree too
+    project = tmp_path / "vmwtestext-1.0-src"
+    (project / "PKG-INFO").unlink()
+    with open(project / "pyproject.toml", "a") as f:
+        f.write('\n[tool.vmwheel]\narchs = ["i686"]\nbuild = "cp313-*"\n'
+                'test-command = "python -c \'import vmwtestext; assert vmwtestext.answer() == 42\''
+                ' && echo tested {wheel} in {project}"\n')
+    res = run(BIN / "vmwheel", "build", ".", cwd=project)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    report = json.loads((project / "wheelhouse" / "report.json").read_text())
+    built = [e for e in report["interpreters"] if e["status"] == "built"]
+    assert [e["identifier"] for e in built] == ["cp313-manylinux_i686"]
+    skipped = {e["identifier"]: e["reason"] for e in report["interpreters"]
+               if e["status"] == "skipped"}
+    assert skipped == {"cp39-manylinux_i686": "cp39-manylinux_i686 is not selected by build/skip"}
+    log = (project / "wheelhouse" / "logs" / "bullseye-i686" / "cp313-cp313.log").read_text()
+    assert f"tested /tmp/vmwheel/cp313-cp313/repaired/{built[0]['wheel']} in /tmp/vmwheel/project" \
+        in log
