@@ -15,7 +15,8 @@ import sys
 from . import cpython_sources, hostsetup, vagrantcli
 from .aptsources import debian_mirror
 from .errors import VmwheelError
-from .paths import PROVISION_DIR, cache_dir, libvirt_dir, storage_pool
+from .paths import PROVISION_DIR, cache_dir, libvirt_dir, storage_pool, vagrant_home
+from .wheelhouse import sha256_of
 
 PUBKEY_GLOBS = [
     "/usr/share/rubygems-integration/all/gems/vagrant-*/keys/vagrant.pub",
@@ -54,12 +55,31 @@ def is_current(name, spec):
             and spec["box"] in vagrantcli.box_names())
 
 
+def vagrant_image(spec):
+    """Vagrant's own copy of a local box's disk image."""
+    return (vagrant_home() / "boxes" / spec["box"].replace("/", "-VAGRANTSLASH-") / "0" /
+            "libvirt" / "box.img")
+
+
 def require_box(name, spec):
+    """Raise unless the machine's local box is current and its image is the one that was
+    built (sha256 recorded when the box was added)."""
     if spec.get("source") != "local":
         return
     if not is_current(name, spec):
         raise VmwheelError(f"box {spec['box']} is not built (or its provision scripts changed)",
                            f"run `vmwheel box build --machine {name}` (about 5 minutes)")
+    marker = box_dir(name, spec) / "added.json"
+    record = json.loads(marker.read_text())
+    image = vagrant_image(spec)
+    got = sha256_of(image) if image.exists() else "missing"
+    if "image_sha256" not in record:  # added by an older vmwheel: record it now
+        record["image_sha256"] = got
+        marker.write_text(json.dumps(record))
+    elif got != record["image_sha256"]:
+        raise VmwheelError(f"the image of box {spec['box']} ({image}) is not the one that was "
+                           f"built (sha256 {got[:12]}, expected {record['image_sha256'][:12]})",
+                           f"run `vmwheel box build --machine {name} --force`")
 
 
 def vagrant_pubkey():
@@ -151,7 +171,8 @@ def install(name, spec, out):
     # Vagrant keeps its own copy; the cache keeps only the record of what was added.
     for copy in ("vmwheel.box", "box.img"):
         (out / copy).unlink(missing_ok=True)
-    (out / "added.json").write_text(json.dumps({"box": spec["box"], "key": box_key(spec)}))
+    (out / "added.json").write_text(json.dumps({"box": spec["box"], "key": box_key(spec),
+                                                "image_sha256": sha256_of(vagrant_image(spec))}))
     # Only the newest build of each machine is kept.
     for stale in (cache_dir() / "boxes").glob(f"{name}-*"):
         if stale != out:

@@ -22,13 +22,13 @@ def run_build(ssh_host, python_tree, offline_index, tmp_path):
     env_opt = (f"AUDITWHEEL_PLAT=manylinux_2_36_x86_64 PIP_NO_INDEX=1 "
                f"PIP_FIND_LINKS={offline_index} PATH={BIN}:/usr/bin:/bin")
 
-    def run(sdist, *extra, known_hosts=known, command="build", **popen):
+    def run(sdist, *extra, known_hosts=known, command="build", env_extra=None, **popen):
         cmd = [str(BIN / "vmwheel"), command, str(sdist), "--ssh-host",
                f"{ssh_host.user}@127.0.0.1:{ssh_host.port}", "--ssh-key",
                str(ssh_host.client_key), "--known-hosts", str(known_hosts), "--python-root",
                str(python_tree), "-o", f"environment={env_opt}", *extra]
         env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "CI": "true",
-               "VMWHEEL_CACHE_DIR": str(tmp_path / "cache")}
+               "VMWHEEL_CACHE_DIR": str(tmp_path / "cache"), **(env_extra or {})}
         if popen:
             return subprocess.Popen(cmd, env=env, cwd=tmp_path, **popen)
         return subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True)
@@ -108,3 +108,28 @@ def test_verify_names_the_members_that_differ(tmp_path):
             z.writestr("pkg/__init__.py", "same")
             z.writestr("pkg/_ext.so", payload)
     assert differing_members(tmp_path / "a.whl", tmp_path / "b.whl") == ["pkg/_ext.so"]
+
+
+def test_secrets_never_reach_logs_or_report(run_build, tmp_path, monkeypatch):
+    """An index password (in PIP_EXTRA_INDEX_URL) and a token passed with environment-pass
+    reach the build host's environment but no log line and no report field."""
+    import hashlib
+
+    token = "tok-9f8e7d6c5b4a"
+    password = "pw-1a2b3c4d5e6f"
+    index = f"https://user:{password}@127.0.0.1:9/simple"
+    digest = hashlib.sha256((token + index).encode()).hexdigest()
+    res = run_build(make_sdist(tmp_path), "-o", "environment-pass=UPLOAD_TOKEN",
+                    "-o", "build=cp311-*",
+                    # proves the values did reach the build host, where a hook could use them
+                    "-o", "before-build=printf %s \"$UPLOAD_TOKEN$PIP_EXTRA_INDEX_URL\" | "
+                          f"sha256sum | grep -q {digest}",
+                    env_extra={
+                        "UPLOAD_TOKEN": token,
+                        "PIP_EXTRA_INDEX_URL": index})
+    assert res.returncode == 0, res.stdout + res.stderr
+    out = tmp_path / "wheelhouse"
+    texts = [p.read_text(errors="replace") for p in out.rglob("*")
+             if p.is_file() and p.suffix in (".json", ".log", "")]
+    texts += [res.stdout, res.stderr]
+    assert texts and not [t for t in texts if token in t or password in t]
