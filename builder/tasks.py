@@ -125,6 +125,8 @@ def _build(spec, machine, cli, progress, ssh=None):
     work = Path(tempfile.mkdtemp(prefix="resolve-", dir=_mkdir(cache_dir() / "work")))
     try:
         if ssh:
+            # A plain host's interpreters are known only once connected; for choosing the
+            # release of a bare package name, assume any current CPython may be there.
             pythons = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14"]
         else:
             first = select_machines(effective_options(cli), machine)
