@@ -129,7 +129,7 @@ class VagrantVM:
         try:
             self._client().up(vm_name=self.name, provider="libvirt")
         except subprocess.CalledProcessError:
-            self.finish(failed=True)
+            # The caller's finish(failed=True) destroys the half-made domain.
             raise VmwheelError(
                 f"VM {self.name} did not come up with SSH",
                 f"see {self.log_path} and the guest console {self.serial_log}") from None
