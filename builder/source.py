@@ -142,7 +142,8 @@ def from_requirement(spec, pythons, workdir):
     if newest is None:
         raise VmwheelError(f"no source distribution for {spec!r} on the configured index",
                            "check the package name and version (vmwheel builds from sdists)")
-    src = from_file(newest, note=f"{req.name} {read_metadata(newest)[1]} from the index")
+    src = from_file(newest)
+    src.note = f"{req.name} {src.version} from the index"
     if req.specifier or req.url or any(src.admits(p) for p in pythons):
         return src
     # A bare name whose newest release admits none of our interpreters: take the newest that
@@ -150,8 +151,9 @@ def from_requirement(spec, pythons, workdir):
     best = None
     for py in pythons:
         path = pip_download(spec, base / f"py{py}", python=py)
-        if path and (best is None or Version(read_metadata(path)[1]) > Version(best[1])):
-            best = (path, read_metadata(path)[1], py)
+        version = read_metadata(path)[1] if path else None
+        if version and (best is None or Version(version) > Version(best[1])):
+            best = (path, version, py)
     if best is None:
         raise VmwheelError(
             f"no release of {req.name} admits Python {', '.join(pythons)} "
