@@ -36,6 +36,19 @@ def env_for(offline_index):
             "PIP_FIND_LINKS": str(offline_index)}
 
 
+def builder_with_old_wheel(guest, tmp_path, python_tree, offline_index, sdist=None, **kw):
+    """A Builder on the SSH test host, its sdist uploaded, writing to an output dir that
+    already holds one wheel; returns (builder, output dir, snapshot of that dir)."""
+    out = tmp_path / "wh"
+    out.mkdir()
+    (out / "old-1.0-py3-none-any.whl").write_bytes(b"kept")
+    b = Builder(guest, source.from_file(sdist or make_sdist(tmp_path)), Wheelhouse(out), PLAT,
+                out / "logs", env_for(offline_index), python_root=python_tree,
+                progress=lambda m: None, **kw)
+    b.upload()
+    return b, out, snapshot(out)
+
+
 def test_link_cut_mid_transfer_is_retried(ssh_host, python_tree, offline_index, tmp_path,
                                           faults):
     """The sshd serving our session is killed during the download: a real connection reset."""
@@ -50,14 +63,7 @@ def test_link_cut_mid_transfer_is_retried(ssh_host, python_tree, offline_index, 
         return real_get(self, remote, local)
 
     guest.get = get_with_cut.__get__(guest)
-    out = tmp_path / "wh"
-    out.mkdir()
-    (out / "old-1.0-py3-none-any.whl").write_bytes(b"kept")
-    before = snapshot(out)
-    b = Builder(guest, source.from_file(make_sdist(tmp_path)), Wheelhouse(out), PLAT,
-                out / "logs", env_for(offline_index), python_root=python_tree,
-                progress=lambda m: None)
-    b.upload()
+    b, out, before = builder_with_old_wheel(guest, tmp_path, python_tree, offline_index)
     r = b.build_one("cp311-cp311", "3.11")
     guest.close()
     assert cuts and guest.reconnects >= 1
@@ -75,14 +81,8 @@ def test_full_build_disk_fails_that_interpreter_only(ssh_host, python_tree, offl
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)], check=True)
     try:
         guest = ssh_host.guest()
-        out = tmp_path / "wh"
-        out.mkdir()
-        (out / "old-1.0-py3-none-any.whl").write_bytes(b"kept")
-        before = snapshot(out)
-        b = Builder(guest, source.from_file(make_sdist(tmp_path)), Wheelhouse(out), PLAT,
-                    out / "logs", env_for(offline_index), python_root=python_tree,
-                    progress=lambda m: None, work_root=disk)
-        b.upload()
+        b, out, before = builder_with_old_wheel(guest, tmp_path, python_tree, offline_index,
+                                                work_root=disk)
         r = b.build_one("cp39-cp39", "3.9")
         guest.close()
     finally:
