@@ -19,7 +19,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.conftest import host_python  # noqa: E402
+from tests.support.hostpython import host_python  # noqa: E402
 
 BIN = Path(sys.executable).parent
 

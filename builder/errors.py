@@ -1,16 +1,64 @@
-"""The one error type users see: what happened, and what to do about it."""
+"""The errors users see: what happened, what to do about it, and a documented exit code.
+
+Every expected failure is a subclass of `VmwheelError`; its class says which exit code the
+process ends with (README, "Errors"). Front ends print `line()` and exit with `exit_code`.
+"""
 
 
 class VmwheelError(Exception):
     """A failure explained in one line; `todo` says what the user should do next."""
 
-    def __init__(self, what, todo=None, exit_code=1):
+    exit_code = 1
+
+    def __init__(self, what, todo=None, exit_code=None):
         super().__init__(what)
         self.what = what
         self.todo = todo
-        self.exit_code = exit_code
+        if exit_code is not None:
+            self.exit_code = exit_code
 
     def line(self):
         if self.todo:
             return f"vmwheel: {self.what}; {self.todo}"
         return f"vmwheel: {self.what}"
+
+
+class BuildFailed(VmwheelError):
+    """An interpreter's build, a hook, a verify or an upload failed (exit 1)."""
+
+    exit_code = 1
+
+
+class ConfigurationError(VmwheelError):
+    """An unknown option, a bad value, flag or machine name (exit 2)."""
+
+    exit_code = 2
+
+
+class NothingToDo(VmwheelError):
+    """Every interpreter was skipped (exit 3)."""
+
+    exit_code = 3
+
+
+class HostNotReady(VmwheelError):
+    """This host lacks something a VM build needs: packages, libvirtd, pool, box (exit 4)."""
+
+    exit_code = 4
+
+
+class BuildHostError(VmwheelError):
+    """The build host cannot be reached: no SSH, lost link, unknown or changed key (exit 5)."""
+
+    exit_code = 5
+
+
+class SourceError(VmwheelError):
+    """The package cannot be turned into an sdist: unknown, unreadable, clone failed (exit 6)."""
+
+    exit_code = 6
+
+
+# What the front ends return for cases that are not a VmwheelError.
+INTERRUPTED = 130
+INTERNAL = 70

@@ -1,12 +1,22 @@
-"""Where vmwheel keeps things: one cache dir (boxes, Vagrant state, downloads), never the repo."""
+"""Where vmwheel finds its own files and keeps its state.
+
+Its own files: the Vagrantfile and provision/ travel inside the installed package
+(builder/_data, copied there by setup.py's build step), so `pip install .` and `pipx install .`
+work from any directory; a source checkout (or an editable install) uses the tree itself.
+State: one cache dir (boxes, Vagrant state, downloads), never the source tree.
+"""
 
 import hashlib
 import os
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-PROVISION_DIR = REPO_ROOT / "provision"
-VAGRANTFILE = REPO_ROOT / "Vagrantfile"
+PACKAGE_DIR = Path(__file__).resolve().parent
+SOURCE_TREE = PACKAGE_DIR.parent
+BUNDLED = PACKAGE_DIR / "_data"
+DATA_ROOT = BUNDLED if (BUNDLED / "Vagrantfile").is_file() else SOURCE_TREE
+PROVISION_DIR = DATA_ROOT / "provision"
+VAGRANTFILE = DATA_ROOT / "Vagrantfile"
+MACHINES_JSON = PACKAGE_DIR / "model" / "machines.json"
 # Files libvirt's QEMU must read (disk pool, kernels) live where its unprivileged user can.
 LIBVIRT_BASE = Path(os.environ.get("VMWHEEL_LIBVIRT_DIR", "/var/lib/libvirt/images/vmwheel"))
 
@@ -18,6 +28,12 @@ def cache_dir():
         return Path(explicit)
     xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(xdg) / "vmwheel"
+
+
+def ensure_dir(path):
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def libvirt_uri():

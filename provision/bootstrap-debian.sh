@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # Create a minimal Debian root file system for a vmwheel box.
 # Usage: bootstrap-debian.sh SUITE ARCH ROOTFS MIRROR [CACHE_DIR]
 #   SUITE   Debian suite, e.g. bullseye (its glibc decides the manylinux policy)
@@ -7,12 +7,10 @@
 #   MIRROR  Debian mirror URL, taken from the host's apt sources by the caller
 #   CACHE_DIR  optional directory where downloaded .debs are kept between runs
 # Runs on the host as root; needs debootstrap. Nothing is mounted.
-set -eu
-
-if [ "$#" -lt 4 ]; then
-    echo "usage: $0 SUITE ARCH ROOTFS MIRROR [CACHE_DIR]" >&2
-    exit 2
-fi
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+need_args "$#" 4
 suite=$1
 arch=$2
 rootfs=$3
@@ -22,7 +20,7 @@ cache=${5:-}
 case "$arch" in
     amd64) kernel=linux-image-amd64 ;;
     i386) kernel=linux-image-686 ;;
-    *) echo "bootstrap-debian.sh: unsupported architecture '$arch' (use amd64 or i386)" >&2; exit 2 ;;
+    *) die_with 2 "bootstrap-debian.sh: unsupported architecture '$arch' (use amd64 or i386)" ;;
 esac
 
 # Everything the box needs to boot and be reached by Vagrant over SSH; the toolchain comes

@@ -6,12 +6,11 @@
 # An install that already exists (unpacked from the host's interpreter cache) is not rebuilt.
 # Usage: build-cpython.sh VERSION TARBALL SHA256 WHEEL_DIR [--free-threaded]
 # Runs as root inside the guest (or its root file system in a chroot); needs install-toolchain.sh.
+# POSIX sh: provision-guest.sh runs it in guests of every family, and Alpine has no bash.
 set -eu
-
-if [ "$#" -lt 4 ]; then
-    echo "usage: $0 VERSION TARBALL SHA256 WHEEL_DIR [--free-threaded]" >&2
-    exit 2
-fi
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+need_args "$#" 4
 version=$1 tarball=$2 sha256=$3 wheels=$4
 ft=""
 [ "${5:-}" = "--free-threaded" ] && ft=t
@@ -27,8 +26,7 @@ if [ -x "$python" ] && "$python" -c 'import ssl, zlib, ctypes, sqlite3' 2>/dev/n
 else
     # The checksum is checked before anything is unpacked.
     if ! echo "$sha256  $tarball" | sha256sum -c - >/dev/null 2>&1; then
-        echo "build-cpython: $tarball does not match sha256 $sha256; refusing to unpack it" >&2
-        exit 1
+        die "build-cpython: $tarball does not match sha256 $sha256; refusing to unpack it"
     fi
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # Build a vmwheel box from Debian, natively on the host: debootstrap, then every provision step in
 # a chroot of the new root file system, the build-host self check, and packing for vagrant-libvirt.
 # Usage: build-debian-box.sh --suite bullseye --arch amd64 --policy manylinux_2_31 \
@@ -12,9 +12,9 @@
 #   --interp-cache  built interpreters, one tar per (suite, arch, version, source sha256,
 #                   build-cpython.sh); reused instead of compiling again
 # Runs on the host as root.
-set -eu
-
-usage() { sed -n 's/^# Usage: //p' "$0" >&2; exit 2; }
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
 suite="" arch="" policy="" mirror="" wheels="" pubkey="" out=""
 pythons="" sources="" icache="" debs="" disk_gb=8
 while [ "$#" -gt 0 ]; do
@@ -43,7 +43,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 case "$arch" in
     amd64) plat_arch=x86_64 ;;
     i386) plat_arch=i686 ;;
-    *) echo "build-debian-box.sh: unsupported architecture '$arch'" >&2; exit 2 ;;
+    *) die_with 2 "build-debian-box.sh: unsupported architecture '$arch'" ;;
 esac
 
 mkdir -p "$out"
@@ -66,14 +66,9 @@ if [ -z "$pythons" ]; then
 fi
 script_sum=$(sha256sum "$here/build-cpython.sh" | cut -c1-8)
 for spec in $pythons; do
-    version=${spec%t}
-    flag=""
-    [ "$version" != "$spec" ] && flag=--free-threaded
-    line=$(grep "^$version " "$here/pythons.lock") || {
-        echo "build-debian-box.sh: CPython $version is not in pythons.lock" >&2; exit 1; }
-    sha=$(echo "$line" | cut -d' ' -f2)
-    file=$(echo "$line" | cut -d' ' -f3)
-    archive="$icache/$suite-$arch-cpython-$spec-$(echo "$sha" | cut -c1-12)-$script_sum.tar"
+    lock_entry "$spec" "$here/pythons.lock"
+    file=$lock_file
+    archive="$icache/$suite-$arch-cpython-$spec-${lock_sha256:0:12}-$script_sum.tar"
     if [ -n "$icache" ] && [ -f "$archive.sha256" ] &&
         (cd "$icache" && sha256sum -c "$(basename "$archive").sha256" >/dev/null 2>&1); then
         echo "build-debian-box.sh: CPython $spec from the interpreter cache"
@@ -82,8 +77,8 @@ for spec in $pythons; do
         [ -n "$icache" ] && rm -f "$archive" "$archive.sha256"
         cp "$sources/$file" "$rootfs$stage/sources/$file"
     fi
-    in_root sh "$stage/build-cpython.sh" "$version" "$stage/sources/$file" "$sha" \
-        "$stage/wheels" ${flag:+"$flag"}
+    in_root sh "$stage/build-cpython.sh" "$lock_version" "$stage/sources/$file" "$lock_sha256" \
+        "$stage/wheels" ${lock_flag:+"$lock_flag"}
     rm -f "$rootfs$stage/sources/$file"
     if [ -n "$icache" ] && [ ! -f "$archive.sha256" ]; then
         mkdir -p "$icache"
@@ -95,7 +90,7 @@ done
 
 in_root sh "$stage/install-auditwheel.sh" "$stage/wheels"
 in_root sh "$stage/set-policy.sh" "$policy" "$plat_arch"
-in_root sh "$stage/configure-base.sh" "$stage/vagrant.pub" "vmwheel-$suite"
+in_root bash "$stage/configure-base.sh" "$stage/vagrant.pub" "vmwheel-$suite"
 in_root sh -c ". /etc/profile.d/vmwheel.sh && sh $stage/check-build-host.sh $policy $plat_arch"
 
 "$here/pack-box.sh" "$rootfs" "$out" "$disk_gb"

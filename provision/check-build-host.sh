@@ -3,15 +3,14 @@
 # Asserts that the C library is not newer than the policy allows, that every /opt/python/*
 # interpreter runs and has pip, and that auditwheel runs and knows AUDITWHEEL_PLAT.
 # Usage: check-build-host.sh POLICY ARCH      e.g. check-build-host.sh manylinux_2_31 x86_64
+# POSIX sh: every guest family runs this self check, Alpine (no bash) and CentOS 5 too.
 set -eu
-
-if [ "$#" -ne 2 ]; then
-    echo "usage: $0 POLICY ARCH" >&2
-    exit 2
-fi
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+need_args "$#" 2 2
 policy=$1
 plat=${1}_$2
-fail() { echo "check-build-host: $*" >&2; exit 1; }
+fail() { die "check-build-host: $*"; }
 
 case "$policy" in
     manylinux_*_*)

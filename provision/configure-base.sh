@@ -1,14 +1,14 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # Make a Debian root file system into a Vagrant guest: user `vagrant` with the given public key
 # and password-less sudo, DHCP on eth0, sshd with host keys made at first boot, root on /dev/vda.
 # Usage: configure-base.sh PUBKEY_FILE [HOSTNAME]
 # Runs as root inside the guest's root file system (a chroot while a box is built, or the guest).
-set -eu
-
-if [ "$#" -lt 1 ]; then
-    echo "usage: $0 PUBKEY_FILE [HOSTNAME]" >&2
-    exit 2
-fi
+# Bash: only Debian root file systems run this, and bash is Essential there (in every
+# debootstrap, minbase too); build-debian-box.sh runs it with bash.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+need_args "$#" 1
 pubkey=$1
 name=${2:-vmwheel}
 

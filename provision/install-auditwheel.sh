@@ -3,12 +3,11 @@
 # PATH through /usr/local/bin, offline from WHEEL_DIR (pins: provision/tools.txt).
 # Usage: install-auditwheel.sh WHEEL_DIR
 # Runs as root inside the guest (or its root file system in a chroot).
+# POSIX sh: provision-guest.sh runs it in guests of every family; Alpine guests have no bash.
 set -eu
-
-if [ "$#" -ne 1 ]; then
-    echo "usage: $0 WHEEL_DIR" >&2
-    exit 2
-fi
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+need_args "$#" 1 1
 wheels=$1
 tools=/opt/_internal/tools
 

@@ -4,12 +4,11 @@
 # installed offline from WHEEL_DIR (pinned in provision/tools.txt, downloaded by the host).
 # Usage: install-distro-python.sh WHEEL_DIR
 # Runs as root inside the guest (or its root file system in a chroot).
+# POSIX sh: nothing in it is Debian's, and a guest of another family (Alpine) may lack bash.
 set -eu
-
-if [ "$#" -ne 1 ]; then
-    echo "usage: $0 WHEEL_DIR" >&2
-    exit 2
-fi
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+need_args "$#" 1 1
 wheels=$1
 py=/usr/bin/python3
 

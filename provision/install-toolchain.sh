@@ -8,7 +8,10 @@
 #   --family   skip detection (default: read from /etc/os-release)
 # CentOS is end-of-life: set YUM_VAULT_MIRROR to the base URL of a CentOS vault mirror (the
 # directory that holds 5.11/ and 7.9.2009/). Runs as root inside the guest or a chroot of it.
+# POSIX sh: it runs first in guests of every family, and Alpine has no bash until it adds it.
 set -eu
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 dry_run=0
 family=""
@@ -16,7 +19,7 @@ while [ "$#" -gt 0 ]; do
     case "$1" in
         --dry-run) dry_run=1; shift ;;
         --family) family=${2:-}; shift 2 ;;
-        *) sed -n 's/^# Usage: //p' "$0" >&2; exit 2 ;;
+        *) usage ;;
     esac
 done
 
@@ -49,9 +52,8 @@ detect() {
 vault_repos() {
     release=$1
     if [ -z "${YUM_VAULT_MIRROR:-}" ]; then
-        echo "install-toolchain.sh: CentOS $release is end-of-life; set YUM_VAULT_MIRROR to a" \
-            "CentOS vault mirror" >&2
-        exit 3
+        die_with 3 "install-toolchain.sh: CentOS $release is end-of-life; set YUM_VAULT_MIRROR" \
+            "to a CentOS vault mirror"
     fi
     run sed -i -e "s|^mirrorlist=|#mirrorlist=|" \
         -e "s|^#\{0,1\}baseurl=http[^ ]*/centos/|baseurl=$YUM_VAULT_MIRROR/|" \
@@ -108,8 +110,7 @@ case "$family" in
             ncurses-dev util-linux-dev gdbm-dev mpdecimal-dev
         ;;
     *)
-        echo "install-toolchain.sh: unsupported distro ($family); supported families:" \
-            "debian centos5 centos7 alma8 alma9 alpine" >&2
-        exit 3
+        die_with 3 "install-toolchain.sh: unsupported distro ($family); supported families:" \
+            "debian centos5 centos7 alma8 alma9 alpine"
         ;;
 esac

@@ -1,15 +1,13 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # Pack a provisioned root file system as a vagrant-libvirt box, without loop devices or mounts.
 # Usage: pack-box.sh ROOTFS OUT_DIR [DISK_GB]
 # Writes OUT_DIR/box.img (qcow2, one ext4 file system, root=/dev/vda), OUT_DIR/vmlinuz and
 # OUT_DIR/initrd.img (booted directly by libvirt), and OUT_DIR/vmwheel.box (metadata.json,
 # Vagrantfile and box.img, ready for `vagrant box add`). Needs mkfs.ext4 (e2fsprogs) and qemu-img.
-set -eu
-
-if [ "$#" -lt 2 ]; then
-    echo "usage: $0 ROOTFS OUT_DIR [DISK_GB]" >&2
-    exit 2
-fi
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+need_args "$#" 2
 rootfs=$1
 out=$2
 size=${3:-8}

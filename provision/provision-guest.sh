@@ -4,12 +4,12 @@
 # STAGE (these scripts, wheels/ with the tool wheels, sources/ with the CPython tarballs).
 # Usage: provision-guest.sh STAGE POLICY ARCH "3.9.2 3.13.5 ..."
 # Runs as root inside the guest.
+# POSIX sh: public boxes of every family run it (Vagrant calls `sh provision-guest.sh`), and
+# Alpine's have no bash until install-toolchain.sh adds it.
 set -eu
-
-if [ "$#" -ne 4 ]; then
-    echo "usage: $0 STAGE POLICY ARCH PYTHONS" >&2
-    exit 2
-fi
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+need_args "$#" 4 4
 stage=$1 policy=$2 arch=$3 pythons=$4
 
 sh "$stage/install-toolchain.sh"
@@ -21,14 +21,9 @@ for f in /etc/profile.d/devtoolset.sh /etc/profile.d/gcc-toolset.sh; do
     fi
 done
 for spec in $pythons; do
-    version=${spec%t}
-    flag=""
-    [ "$version" != "$spec" ] && flag=--free-threaded
-    line=$(grep "^$version " "$stage/pythons.lock")
-    sha=$(echo "$line" | cut -d' ' -f2)
-    file=$(echo "$line" | cut -d' ' -f3)
-    sh "$stage/build-cpython.sh" "$version" "$stage/sources/$file" "$sha" "$stage/wheels" \
-        ${flag:+"$flag"}
+    lock_entry "$spec" "$stage/pythons.lock"
+    sh "$stage/build-cpython.sh" "$lock_version" "$stage/sources/$lock_file" "$lock_sha256" \
+        "$stage/wheels" ${lock_flag:+"$lock_flag"}
 done
 sh "$stage/install-auditwheel.sh" "$stage/wheels"
 sh "$stage/set-policy.sh" "$policy" "$arch"

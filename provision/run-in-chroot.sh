@@ -1,14 +1,12 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # Run one command inside a root file system with /proc mounted, the host's resolv.conf, and
 # services prevented from starting; everything is undone on exit, even on failure.
 # Usage: run-in-chroot.sh ROOTFS COMMAND [ARG...]
 # Runs on the host as root.
-set -eu
-
-if [ "$#" -lt 2 ]; then
-    echo "usage: $0 ROOTFS COMMAND [ARG...]" >&2
-    exit 2
-fi
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+need_args "$#" 2
 rootfs=$1
 shift
 

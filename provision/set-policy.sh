@@ -3,12 +3,11 @@
 # /etc/environment (read by PAM for SSH commands) and /etc/profile.d (login shells).
 # Usage: set-policy.sh POLICY ARCH      e.g. set-policy.sh manylinux_2_31 x86_64
 # Runs as root inside the guest (or its root file system in a chroot).
+# POSIX sh: provision-guest.sh runs it in guests of every family, Alpine (no bash) included.
 set -eu
-
-if [ "$#" -ne 2 ]; then
-    echo "usage: $0 POLICY ARCH" >&2
-    exit 2
-fi
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+need_args "$#" 2 2
 policy=$1
 plat=${1}_$2
 

@@ -1,27 +1,52 @@
-import glob
+"""Fixtures shared by tests/unit and tests/integration. Helpers live in tests/support."""
+
+import contextlib
+import fcntl
 import os
-import tarfile
-import textwrap
+import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.sshhost import SSHHost
+from tests.support.hostpython import host_python
+from tests.support.sshhost import SSHHost
 
-PYENV = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+ROOT = Path(__file__).resolve().parent.parent
+HOST_LOCK = Path("/tmp/vmwheel-tests.lock")  # next to the guest dir /tmp/vmwheel it guards
+HOST_LOCK_WAIT = 1800  # seconds: another session's SSH tests take a few minutes
 
 
-def host_python(version):
-    """Prefix of a host CPython X.Y from pyenv (test fixtures only; vmwheel never uses them)."""
-    found = sorted(glob.glob(str(PYENV / f"{version}.*")))
-    return Path(found[-1]) if found else None
+@contextlib.contextmanager
+def exclusive_build_host():
+    with open(HOST_LOCK, "a") as f:
+        deadline = time.monotonic() + HOST_LOCK_WAIT
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"another test session held {HOST_LOCK} for "
+                                f"{HOST_LOCK_WAIT} s (it guards /tmp/vmwheel)")
+                time.sleep(1)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session")
 def ssh_host(tmp_path_factory):
-    host = SSHHost(tmp_path_factory.mktemp("sshd")).start()
-    yield host
-    host.stop()
+    """A real sshd on 127.0.0.1 (tests/support/sshhost.py) whose "guest" is this machine.
+    Builds there use the fixed guest dir /tmp/vmwheel, so two test sessions on one machine
+    would delete each other's build dirs: each session holds the host lock while it uses it."""
+    with exclusive_build_host():
+        host = SSHHost(tmp_path_factory.mktemp("sshd")).start()
+        yield host
+        host.stop()
 
 
 @pytest.fixture(scope="session")
@@ -43,46 +68,6 @@ def offline_index():
     import virtualenv.seed.wheels.embed as embed
 
     return Path(embed.__file__).parent
-
-
-EXT_C = """
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-static PyObject *answer(PyObject *self, PyObject *args) { return PyLong_FromLong(42); }
-static PyMethodDef methods[] = {{"answer", answer, METH_NOARGS, ""}, {NULL, NULL, 0, NULL}};
-static struct PyModuleDef mod = {PyModuleDef_HEAD_INIT, "vmwtestext", NULL, -1, methods};
-PyMODINIT_FUNC PyInit_vmwtestext(void) { return PyModule_Create(&mod); }
-"""
-
-
-def make_sdist(dest, name="vmwtestext", version="1.0", requires_python=">=3.8", c_source=EXT_C):
-    """Write a real sdist of a one-function C extension (no build tool needed)."""
-    top = f"{name}-{version}"
-    files = {
-        "PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
-                    f"Requires-Python: {requires_python}\n",
-        "pyproject.toml": textwrap.dedent(f"""\
-            [build-system]
-            requires = ["setuptools>=64"]
-            build-backend = "setuptools.build_meta"
-
-            [project]
-            name = "{name}"
-            version = "{version}"
-            requires-python = "{requires_python}"
-            """),
-        "setup.py": "from setuptools import setup, Extension\n"
-                    "setup(ext_modules=[Extension('vmwtestext', ['vmwtestext.c'])])\n",
-        "vmwtestext.c": c_source,
-    }
-    src = Path(dest) / f"{top}-src"
-    for rel, text in files.items():
-        (src / rel).parent.mkdir(parents=True, exist_ok=True)
-        (src / rel).write_text(text)
-    path = Path(dest) / f"{top}.tar.gz"
-    with tarfile.open(path, "w:gz") as t:
-        t.add(src, arcname=top)
-    return path
 
 
 class FaultLog:
@@ -112,3 +97,22 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(
             f"fault injection: {len(FAULTS.entries)} faults injected, {lost} wheels lost, "
             f"{partial} partial files ({'; '.join(e[0] for e in FAULTS.entries)})")
+
+
+@pytest.fixture(scope="session")
+def installed_vmwheel(tmp_path_factory):
+    """A fresh venv with vmwheel installed as a user gets it: `pip install` (not editable) of a
+    clean copy of the checkout (no build/ or egg-info left over from the tree), with the host's
+    pip configuration. Returns the venv's path."""
+    base = tmp_path_factory.mktemp("installed")
+    src, venv = base / "src", base / "venv"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "*.egg-info", "__pycache__", "wheelhouse", ".pytest_cache",
+        "_data"))
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PIP_REQUIRE_VIRTUALENV")}
+    res = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--no-compile", str(src)],
+                         cwd=base, env=env, capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    return venv

@@ -1,0 +1,231 @@
+"""Build options: the one table of what every option means, its converter, and its flags.
+
+Precedence, highest first: command line, VMWHEEL_* environment, [tool.vmwheel] in the project's
+pyproject.toml, [vmwheel] in its setup.cfg, defaults. Names follow cibuildwheel's where the
+meaning is the same. Unknown keys and bad values fail early, naming the key and the value.
+The CLI's flags (frontends/cli.py) and the fab task's keywords (frontends/fab.py) are generated
+from OPTIONS.
+"""
+
+import configparser
+import os
+import re
+import shlex
+import sys
+import types
+from dataclasses import dataclass
+
+from ..errors import ConfigurationError
+from ..model.arch import BUILDABLE
+from .selectors import check_selectors, matches
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.9/3.10
+    import tomli as tomllib
+
+DEFAULT_REPAIR = "auditwheel repair --plat {plat} -w {dest_dir} {wheel}"
+TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+
+
+class BadValue(ValueError):
+    """Raised by a converter; `allowed` says what would be accepted."""
+
+    def __init__(self, allowed):
+        super().__init__(allowed)
+        self.allowed = allowed
+
+
+def to_bool(value, where):
+    if isinstance(value, bool):
+        return value
+    if str(value).lower() in TRUE | FALSE:
+        return str(value).lower() in TRUE
+    raise BadValue("true or false")
+
+
+def to_int(value, where):
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        raise BadValue("a whole number >= 0") from None
+    if n < 0:
+        raise BadValue("a whole number >= 0")
+    return n
+
+
+def to_list(value, where):
+    items = value if isinstance(value, list) else str(value).replace(",", " ").split()
+    return [str(i) for i in items]
+
+
+def to_str(value, where):
+    if isinstance(value, list):  # TOML arrays of commands join with &&
+        return " && ".join(str(v) for v in value)
+    return str(value)
+
+
+def to_env(value, where):
+    """'A=1 B="x y"' -> {'A': '1', 'B': 'x y'}."""
+    if isinstance(value, dict):
+        return {str(k): str(v) for k, v in value.items()}
+    env = {}
+    for item in shlex.split(str(value)):
+        key, eq, val = item.partition("=")
+        if not eq or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            raise ConfigurationError(f"bad environment entry {item!r} in {where}",
+                                     "write NAME=value pairs")
+        env[key] = val
+    return env
+
+
+def one_of(*choices):
+    def convert(value, where):
+        value = to_str(value, where)
+        if value not in choices:
+            raise BadValue(" or ".join(c for c in choices if c))
+        return value
+    return convert
+
+
+def to_archs(value, where):
+    items = to_list(value, where)
+    if not set(items) <= {a.value for a in BUILDABLE}:
+        raise BadValue(" and/or ".join(a.value for a in BUILDABLE))
+    return items
+
+
+def to_targets(value, where):
+    items = to_list(value, where)
+    if not all(re.fullmatch(r"(many|musl)linux_\d+_\d+", t) for t in items):
+        raise BadValue("policies like manylinux_2_31")
+    return items
+
+
+def to_selectors(value, where):
+    value = to_str(value, where)
+    check_selectors(value, where)
+    return value
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    convert: object  # (raw value, where) -> typed value; raises BadValue
+    default: object
+    help: str
+    example: str
+    fab: str = ""  # the fab keyword, when it is not the name with _ for -
+
+    @property
+    def env_var(self):
+        return "VMWHEEL_" + self.name.upper().replace("-", "_")
+
+    @property
+    def fab_keyword(self):
+        return self.fab or self.name.replace("-", "_")
+
+    @property
+    def is_bool(self):
+        return self.convert is to_bool
+
+
+OPTIONS = [
+    Option("build", to_selectors, "*", "identifiers to build (cibuildwheel selectors)",
+           "cp3{11,13}-manylinux_x86_64", fab="select"),
+    Option("skip", to_selectors, "", "identifiers to skip", "*-manylinux_i686 cp313t-*"),
+    Option("archs", to_archs, ["x86_64"], "architectures to build for: x86_64, i686",
+           "x86_64 i686"),
+    Option("targets", to_targets, ["manylinux_2_31"], "policies to build for; each (policy, "
+           "arch) is a machine of builder/model/machines.json", "manylinux_2_31"),
+    Option("environment", to_env, {}, "variables set for builds and tests in the guest",
+           'CFLAGS="-O2" FOO=bar'),
+    Option("environment-pass", to_list, [], "host variables passed into the guest",
+           "CI BUILD_NUMBER"),
+    Option("before-all", to_str, "", "command run once per VM before any build",
+           "sudo apt-get install -y libyaml-dev"),
+    Option("before-build", to_str, "", "command run before each interpreter's build",
+           "python -m pip install cython"),
+    Option("repair-wheel-command", to_str, DEFAULT_REPAIR, "command that repairs {wheel} into "
+           "{dest_dir} for {plat}", DEFAULT_REPAIR),
+    Option("test-requires", to_list, [], "packages installed into the test venv", "pytest"),
+    Option("test-command", to_str, "", "command run per repaired wheel in a fresh venv "
+           "({project}, {wheel}); default: import every top-level module",
+           "pytest {project}/tests"),
+    Option("build-frontend", one_of("pip", "build"), "pip", "pip (pip wheel) or build "
+           "(python -m build)", "build"),
+    Option("output-dir", to_str, "wheelhouse", "where wheels, SHA256SUMS, report.json and "
+           "logs go", "dist"),
+    Option("provider", one_of("libvirt"), "libvirt", "Vagrant provider (libvirt)", "libvirt"),
+    Option("driver", one_of("", "kvm", "qemu"), "", "libvirt driver: kvm or qemu (default: "
+           "probe)", "qemu"),
+    Option("keep-vm", to_bool, False, "leave the VM running for the next build", "true"),
+    Option("resume", to_bool, True, "keep wheels that an earlier run built from the same "
+           "sdist (verified by sha256) instead of building them again", "false"),
+    Option("memory", to_int, 0, "guest memory in MiB (default: the machine's)", "4096"),
+    Option("cpus", to_int, 0, "guest CPUs (default: the machine's)", "2"),
+]
+BY_NAME = {o.name: o for o in OPTIONS}
+
+
+def convert(name, value, where):
+    """Check and convert one raw value (str from CLI/env/cfg, or TOML types)."""
+    if name not in BY_NAME:
+        close = ", ".join(n for n in BY_NAME if n[:3] == name.replace("_", "-")[:3])
+        raise ConfigurationError(f"unknown option {name!r} in {where}",
+                                 "known options: " + (close or ", ".join(BY_NAME)))
+    try:
+        return BY_NAME[name].convert(value, where)
+    except BadValue as exc:
+        raise ConfigurationError(f"bad value {value!r} for option {name!r} in {where}",
+                                 f"use {exc.allowed}") from None
+
+
+def read_project(pyproject_text=None, setup_cfg_text=None):
+    """[(name, value, where)] from [tool.vmwheel] and [vmwheel] of a project."""
+    found = []
+    if setup_cfg_text:
+        cp = configparser.ConfigParser()
+        cp.read_string(setup_cfg_text)
+        if cp.has_section("vmwheel"):
+            found += [(k, v, "setup.cfg [vmwheel]") for k, v in cp.items("vmwheel")]
+    if pyproject_text:
+        try:
+            data = tomllib.loads(pyproject_text).get("tool", {}).get("vmwheel", {})
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigurationError(f"pyproject.toml does not parse ({exc})",
+                                     "fix the project's pyproject.toml") from None
+        found += [(k, v, "pyproject.toml [tool.vmwheel]") for k, v in data.items()]
+    return found
+
+
+def env_values(environ):
+    """[(name, value, where)] from VMWHEEL_<NAME> variables (BUILD, TEST_COMMAND, ...)."""
+    return [(o.name, environ[o.env_var], f"environment {o.env_var}")
+            for o in OPTIONS if o.env_var in environ]
+
+
+class Options:
+    """Effective options, frozen once read: `opts[name]`, and `origin[name]` says where from."""
+
+    def __init__(self, cli=None, environ=None, pyproject_text=None, setup_cfg_text=None):
+        environ = os.environ if environ is None else environ
+        values = {o.name: o.default for o in OPTIONS}
+        origin = {o.name: "default" for o in OPTIONS}
+        layers = [read_project(None, setup_cfg_text), read_project(pyproject_text, None),
+                  env_values(environ),
+                  [(k, v, "command line") for k, v in (cli or {}).items() if v is not None]]
+        for layer in layers:
+            for name, value, where in layer:
+                name = name.replace("_", "-")
+                values[name] = convert(name, value, where)
+                origin[name] = where
+        self.values = types.MappingProxyType(values)
+        self.origin = types.MappingProxyType(origin)
+
+    def __getitem__(self, name):
+        return self.values[name]
+
+    def selected(self, identifier):
+        return (matches(self["build"], identifier)
+                and not (self["skip"] and matches(self["skip"], identifier)))

@@ -1,0 +1,75 @@
+"""How vmwheel calls Vagrant: our own VAGRANT_HOME, no outside look-ups, python-vagrant."""
+
+import os
+import shutil
+import subprocess
+
+import vagrant
+
+from ..errors import HostNotReady
+from ..paths import DATA_ROOT, MACHINES_JSON, VAGRANTFILE, cache_dir, vagrant_home
+
+
+def dotfile_dir(machine):
+    return cache_dir() / "vagrant" / machine
+
+
+def env(machine=None, runtime=None):
+    e = dict(os.environ)
+    e.update({
+        "VAGRANT_HOME": str(vagrant_home()),
+        "VAGRANT_CHECKPOINT_DISABLE": "1",
+        "VAGRANT_BOX_UPDATE_CHECK_DISABLE": "1",
+        "VAGRANT_DEFAULT_PROVIDER": "libvirt",
+        "VAGRANT_VAGRANTFILE": str(VAGRANTFILE),
+        "VAGRANT_CWD": str(DATA_ROOT),
+        "VMWHEEL_MACHINES": str(MACHINES_JSON),
+    })
+    if machine:
+        e["VAGRANT_DOTFILE_PATH"] = str(dotfile_dir(machine))
+    if runtime:
+        e["VMWHEEL_RUNTIME"] = str(runtime)
+    return e
+
+
+def require_vagrant():
+    if not shutil.which("vagrant"):
+        raise HostNotReady("vagrant is not installed", "run `vmwheel host setup`")
+    if not VAGRANTFILE.exists():
+        raise HostNotReady(f"no Vagrantfile at {VAGRANTFILE}: this vmwheel installation is "
+                           "incomplete", "reinstall vmwheel from its source tree (`pip install .`)")
+
+
+def client(machine=None, runtime=None, log_path=None):
+    """A python-vagrant client; Vagrant's output goes to `log_path` when given."""
+    require_vagrant()
+    kwargs = {}
+    if log_path:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        kwargs["out_cm"] = kwargs["err_cm"] = vagrant.make_file_cm(str(log_path))
+    return vagrant.Vagrant(root=str(DATA_ROOT), env=env(machine, runtime),
+                           quiet_stdout=False, quiet_stderr=False, **kwargs)
+
+
+def box_names():
+    if not shutil.which("vagrant"):
+        return set()
+    return {b.name for b in client().box_list()}
+
+
+def box_add(name, path):
+    res = subprocess.run(["vagrant", "box", "add", "--force", "--name", name, str(path)],
+                         env=env(), capture_output=True, text=True)
+    if res.returncode != 0:
+        raise HostNotReady(f"`vagrant box add {name}` failed: {res.stderr.strip()[-300:]}",
+                           "check the Vagrant installation (`vmwheel host setup`)")
+
+
+def runtime_file(machine):
+    return dotfile_dir(machine) / "vmwheel-runtime.json"
+
+
+def destroy(machine):
+    rt = runtime_file(machine)
+    subprocess.run(["vagrant", "destroy", "-f", machine],
+                   env=env(machine, rt if rt.exists() else None), capture_output=True)

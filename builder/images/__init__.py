@@ -1,0 +1,1 @@
+"""What build hosts are made from: local boxes (boxes.py), CPython sources, the Debian mirror."""

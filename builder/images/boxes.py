@@ -1,0 +1,197 @@
+"""Local boxes: built offline from the Debian mirror, provisioned in a chroot, added to Vagrant.
+
+A box is keyed by a hash of its inputs (suite, arch, policy, every file in provision/); it is
+rebuilt only when that key changes. Build products live under the cache dir; the kernel and
+initrd that libvirt boots directly are copied where libvirt's QEMU user can read them.
+"""
+
+import glob
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+
+from .. import log
+from ..errors import ConfigurationError, HostNotReady
+from ..host import prepare
+from ..model.machine import load_table
+from ..digest import sha256_of
+from ..paths import PROVISION_DIR, cache_dir, libvirt_dir, storage_pool, vagrant_home
+from ..host import vagrantcli
+from . import cpython_sources
+from .aptsources import debian_mirror
+
+PUBKEY_GLOBS = [
+    "/usr/share/rubygems-integration/all/gems/vagrant-*/keys/vagrant.pub",
+    "/opt/vagrant/embedded/gems/gems/vagrant-*/keys/vagrant.pub",
+    "/opt/vagrant/embedded/gems/*/gems/vagrant-*/keys/vagrant.pub",
+]
+
+
+def box_key(spec):
+    h = hashlib.sha256()
+    h.update(json.dumps(spec.box_inputs(), sort_keys=True).encode())
+    for path in sorted(PROVISION_DIR.iterdir()):
+        if path.is_file():
+            h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def box_dir(spec):
+    return cache_dir() / "boxes" / f"{spec.name}-{box_key(spec)}"
+
+
+def boot_files(spec):
+    """(kernel, initrd) paths for the box's current key."""
+    stem = libvirt_dir() / f"{spec.name}-{box_key(spec)}"
+    return stem.with_suffix(".vmlinuz"), stem.with_suffix(".initrd")
+
+
+def is_current(spec):
+    """True when the box with the current key is built and added to Vagrant."""
+    marker = box_dir(spec) / "added.json"
+    kernel, initrd = boot_files(spec)
+    return (marker.exists() and kernel.exists() and initrd.exists()
+            and spec.box in vagrantcli.box_names())
+
+
+def vagrant_image(spec):
+    """Vagrant's own copy of a local box's disk image."""
+    return (vagrant_home() / "boxes" / spec.box.replace("/", "-VAGRANTSLASH-") / "0" /
+            "libvirt" / "box.img")
+
+
+def require_box(spec):
+    """Raise unless the machine's local box is current and its image is the one that was
+    built (sha256 recorded when the box was added)."""
+    if not spec.is_local:
+        return
+    if not is_current(spec):
+        raise HostNotReady(f"box {spec.box} is not built (or its provision scripts changed)",
+                           f"run `vmwheel box build --machine {spec.name}` (about 5 minutes)")
+    marker = box_dir(spec) / "added.json"
+    record = json.loads(marker.read_text())
+    image = vagrant_image(spec)
+    got = sha256_of(image) if image.exists() else "missing"
+    if "image_sha256" not in record:  # added by an older vmwheel: record it now
+        record["image_sha256"] = got
+        marker.write_text(json.dumps(record))
+    elif got != record["image_sha256"]:
+        raise HostNotReady(f"the image of box {spec.box} ({image}) is not the one that was "
+                           f"built (sha256 {got[:12]}, expected {record['image_sha256'][:12]})",
+                           f"run `vmwheel box build --machine {spec.name} --force`")
+
+
+def vagrant_pubkey():
+    for pattern in PUBKEY_GLOBS:
+        found = sorted(glob.glob(pattern))
+        if found:
+            return found[-1]
+    raise HostNotReady("Vagrant's insecure public key was not found",
+                       "install Vagrant (`vmwheel host setup`)")
+
+
+def download_tool_wheels(spec):
+    """The wheels pinned in provision/tools.txt, for the guest's Python and arch."""
+    py = spec.distro_python or ".".join(spec.cpythons[0].split(".")[:2])
+    dest = cache_dir() / "wheels" / f"cp{py.replace('.', '')}-{spec.arch}"
+    stamp = dest / ".tools.txt"
+    pins = (PROVISION_DIR / "tools.txt").read_text()
+    if stamp.exists() and stamp.read_text() == pins:
+        return dest
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
+           "--platform", spec.arch.pip_platform, "--python-version", py,
+           "--implementation", "cp", "-d", str(dest), "-r", str(PROVISION_DIR / "tools.txt")]
+    if subprocess.run(cmd).returncode != 0:
+        raise HostNotReady("could not download the tool wheels pinned in provision/tools.txt",
+                           "check that pip reaches its index (pip config list)")
+    stamp.write_text(pins)
+    return dest
+
+
+def stage_public(spec):
+    """What Vagrant's provisioners upload into a public box: provision/, tool wheels, sources."""
+    stage = cache_dir() / "stage" / spec.name
+    shutil.rmtree(stage, ignore_errors=True)
+    shutil.copytree(PROVISION_DIR, stage)
+    shutil.copytree(download_tool_wheels(spec), stage / "wheels")
+    (stage / "sources").mkdir()
+    for version in spec.cpythons:
+        src = cpython_sources.fetch(version, cache_dir() / "sources")
+        shutil.copy(src, stage / "sources" / src.name)
+    return stage
+
+
+def build(spec, force=False):
+    """Build and add the machine's local box unless the current one is already there."""
+    if not spec.is_local:
+        raise ConfigurationError(f"machine {spec.name} uses a public box; nothing to build",
+                                 "vagrant fetches it at the first `vmwheel build`")
+    if is_current(spec) and not force:
+        log.say(f"box {spec.box} is up to date (key {box_key(spec)})")
+        return
+    if spec.family != "debian":
+        raise ConfigurationError(f"local boxes of family {spec.family} are not supported yet",
+                                 "only Debian suites can be built locally")
+    out = box_dir(spec)
+    wheels = download_tool_wheels(spec)
+    sources = cache_dir() / "sources"
+    for version in spec.cpythons:
+        cpython_sources.fetch(version, sources)
+    log.say(f"building box {spec.box} (key {box_key(spec)}) in {out}")
+    cmd = ["bash", str(PROVISION_DIR / "build-debian-box.sh"),
+           "--suite", spec.suite, "--arch", spec.debian_arch, "--policy", spec.policy,
+           "--mirror", debian_mirror(), "--wheels", str(wheels), "--pubkey", vagrant_pubkey(),
+           "--out", str(out), "--disk-gb", str(spec.disk_gb),
+           "--debs", str(cache_dir() / "debs" / f"{spec.suite}-{spec.debian_arch}"),
+           "--pythons", " ".join(spec.cpythons), "--sources", str(sources),
+           "--interp-cache", str(cache_dir() / "interpreters")]
+    if subprocess.run(cmd).returncode != 0:
+        shutil.rmtree(out / "rootfs", ignore_errors=True)
+        raise HostNotReady(f"building box {spec.box} failed",
+                           "read the provision output above; fix and rerun `vmwheel box build`")
+    install(spec, out)
+
+
+def destroy_all_using(box):
+    """Destroy vmwheel's VMs that run `box` (before that box is replaced)."""
+    for name, spec in load_table().machines.items():
+        if spec.box == box and vagrantcli.dotfile_dir(name).exists():
+            vagrantcli.destroy(name)
+
+
+def install(spec, out):
+    """Replace any older version of the box: Vagrant's copy, libvirt's volume, boot files."""
+    destroy_all_using(spec.box)
+    remove_pool_volumes(spec.box)
+    for suffix in ("vmlinuz", "initrd"):
+        for old in libvirt_dir().glob(f"{spec.name}-*.{suffix}"):
+            old.unlink()
+    kernel, initrd = boot_files(spec)
+    libvirt_dir().mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(out / "vmlinuz", kernel)
+    shutil.copyfile(out / "initrd.img", initrd)
+    vagrantcli.box_add(spec.box, out / "vmwheel.box")
+    # Vagrant keeps its own copy; the cache keeps only the record of what was added.
+    for copy in ("vmwheel.box", "box.img"):
+        (out / copy).unlink(missing_ok=True)
+    (out / "added.json").write_text(json.dumps({"box": spec.box, "key": box_key(spec),
+                                                "image_sha256": sha256_of(vagrant_image(spec))}))
+    # Only the newest build of each machine is kept.
+    for stale in (cache_dir() / "boxes").glob(f"{spec.name}-*"):
+        if stale != out:
+            shutil.rmtree(stale, ignore_errors=True)
+    log.say(f"box {spec.box} added")
+
+
+def remove_pool_volumes(box):
+    """vagrant-libvirt caches a box's image as a pool volume; drop it so a new box is used."""
+    prefix = box.replace("/", "-VAGRANTSLASH-") + "_vagrant_box_image_"
+    res = prepare.virsh("vol-list", storage_pool(), check=False)
+    for line in res.stdout.splitlines()[2:]:
+        vol = line.split()[0] if line.split() else ""
+        if vol.startswith(prefix):
+            prepare.virsh("vol-delete", "--pool", storage_pool(), vol, check=False)

@@ -1,0 +1,94 @@
+"""The machine table (machines.json, shared with the Vagrantfile) as typed `MachineSpec`s.
+
+Imports nothing above the model: every other layer may use it.
+"""
+
+import dataclasses
+import functools
+import json
+from dataclasses import dataclass
+
+from ..errors import ConfigurationError
+from ..paths import MACHINES_JSON
+from .arch import Arch
+
+
+@dataclass(frozen=True)
+class MachineSpec:
+    """One build machine: a box, its libc policy and arch, and the CPythons it carries."""
+
+    name: str
+    box: str
+    source: str  # "local" (built by `vmwheel box build`) or "public" (fetched by Vagrant)
+    family: str  # debian, centos7, alma8, alma9, alpine, ...
+    arch: Arch
+    policy: str  # manylinux_2_31, musllinux_1_2, ...
+    memory: int
+    cpus: int
+    cpythons: tuple = ()
+    suite: str = ""
+    debian_arch: str = ""
+    distro_python: str = ""
+    disk_gb: int = 8
+    verified: bool = False
+
+    @property
+    def is_local(self):
+        return self.source == "local"
+
+    @property
+    def platform(self):
+        return f"{self.policy}_{self.arch.value}"
+
+    def python_versions(self):
+        """The interpreters it carries, as "X.Y" (free-threaded ones as "X.Yt")."""
+        found = []
+        for v in self.cpythons or (self.distro_python,):
+            xy = ".".join(v.rstrip("t").split(".")[:2]) + ("t" if v.endswith("t") else "")
+            if xy not in found:
+                found.append(xy)
+        return found
+
+    def sized(self, memory=0, cpus=0):
+        """This machine with other guest memory (MiB) or CPUs; 0 keeps the table's."""
+        return dataclasses.replace(self, memory=memory or self.memory, cpus=cpus or self.cpus)
+
+    def box_inputs(self):
+        """What decides a local box's content (hashed into its key with provision/)."""
+        return {"family": self.family, "suite": self.suite or None,
+                "debian_arch": self.debian_arch or None, "arch": self.arch.value,
+                "policy": self.policy, "disk_gb": self.disk_gb if self.is_local else None,
+                "cpythons": list(self.cpythons)}
+
+
+@dataclass(frozen=True)
+class MachineTable:
+    default: str
+    machines: dict  # name -> MachineSpec, in the file's order
+
+    def get(self, name=None):
+        name = name or self.default
+        if name not in self.machines:
+            raise ConfigurationError(f"unknown machine '{name}'",
+                                     "choose one of: " + ", ".join(sorted(self.machines)))
+        return self.machines[name]
+
+
+def _spec(name, raw):
+    fields = {f.name for f in dataclasses.fields(MachineSpec)}
+    values = {k: v for k, v in raw.items() if k in fields}
+    values["arch"] = Arch(raw["arch"])
+    values["cpythons"] = tuple(raw.get("cpythons", ()))
+    return MachineSpec(name=name, **values)
+
+
+@functools.lru_cache(maxsize=None)
+def load_table(path=MACHINES_JSON):
+    raw = json.loads(path.read_text())
+    return MachineTable(raw["default"],
+                        {n: _spec(n, m) for n, m in raw["machines"].items()})
+
+
+def get(name=None):
+    """The machine called `name` (default: the table's default)."""
+    return load_table().get(name)

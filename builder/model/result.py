@@ -1,0 +1,81 @@
+"""A build job (one interpreter on one machine) and what became of it."""
+
+import enum
+from dataclasses import asdict, dataclass, field
+
+
+class Status(str, enum.Enum):
+    PENDING = "pending"
+    BUILT = "built"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+    def __str__(self):
+        return self.value
+
+
+@dataclass(frozen=True)
+class Job:
+    """Build the package with interpreter `tag` (python "X.Y") on `machine`."""
+
+    machine: str
+    tag: str  # cp311-cp311, cp313-cp313t
+    python: str  # "3.11"
+    identifier: str  # cp311-manylinux_x86_64
+
+
+@dataclass
+class Result:
+    tag: str
+    python: str
+    identifier: str = ""
+    machine: str = ""
+    status: Status = Status.PENDING
+    reason: str = ""
+    durations: dict = field(default_factory=dict)
+    wheel: str = ""
+    sha256: str = ""
+    size: int = 0
+    auditwheel: str = ""
+    log: str = ""
+
+    @classmethod
+    def of(cls, job):
+        return cls(tag=job.tag, python=job.python, identifier=job.identifier,
+                   machine=job.machine)
+
+    @property
+    def pending(self):
+        return self.status == Status.PENDING
+
+    def fail(self, reason):
+        self.status, self.reason = Status.FAILED, reason
+
+    def skip(self, reason):
+        self.status, self.reason = Status.SKIPPED, reason
+
+    def as_dict(self):
+        d = asdict(self)
+        d["status"] = str(self.status)
+        return d
+
+
+def fail_pending(results, reason):
+    """Mark every still-pending result failed with `reason` (a string, or a function of the
+    result); the one place that does it."""
+    for r in results:
+        if r.pending:
+            r.fail(reason(r) if callable(reason) else reason)
+
+
+def tag_for(python):
+    """"3.13t" -> "cp313-cp313t"."""
+    short = "cp" + python.rstrip("t").replace(".", "")
+    return f"{short}-{short}" + ("t" if python.endswith("t") else "")
+
+
+def identifier(tag, policy, arch):
+    """'cp313-cp313t', 'manylinux_2_31', 'x86_64' -> 'cp313t-manylinux_x86_64'."""
+    py, abi = tag.split("-", 1)
+    kind = policy.split("_")[0]
+    return f"{py}{'t' if abi.endswith('t') else ''}-{kind}_{arch}"

@@ -1,0 +1,78 @@
+"""The commands behind both front ends (`vmwheel ...` and `fab ...`)."""
+
+import shutil
+from pathlib import Path
+
+from .. import log, planner
+from ..config.options import Options
+from ..errors import BuildFailed
+from ..host import prepare, vagrantcli
+from ..images import boxes
+from ..model.machine import get as get_machine
+from ..output import verify as verify_mod
+from ..output.display import Display, choose_mode
+from .options_io import options_of_path
+from .run import BuildRun
+
+
+def host_setup():
+    """Install and start what VM builds need on this host (idempotent)."""
+    prepare.setup()
+
+
+def box_build(machine=None, force=False):
+    """Build the machine's local box offline (debootstrap + provision/ in a chroot)."""
+    spec = get_machine(machine)
+    prepare.check_ready()
+    boxes.build(spec, force=force)
+
+
+def vm_destroy(machine=None):
+    """Destroy a VM kept with --keep-vm."""
+    spec = get_machine(machine)
+    vagrantcli.destroy(spec.name)
+    log.say(f"{spec.name}: destroyed")
+
+
+def config_show(package=None, machine=None, cli=None):
+    """Print every option's effective value and where it came from."""
+    opts = options_of_path(package, cli) if package else Options(cli=cli)
+    width = max(len(n) for n in opts.values)
+    for name, value in opts.values.items():
+        if isinstance(value, list):
+            value = " ".join(value)
+        elif isinstance(value, dict):
+            value = " ".join(f"{k}={v}" for k, v in value.items())
+        print(f"{name:<{width}}  {str(value)!r:<40}  ({opts.origin[name]})")
+    names = ", ".join(m.name for m in planner.select_machines(opts, machine))
+    print(f"{'machines':<{width}}  {names!r:<40}  (targets x archs)")
+    return 0
+
+
+def build(spec, machine=None, cli=None, quiet=False, verbose=False, ssh=None):
+    """Build repaired wheels of `spec` on every selected machine (or on the plain SSH host
+    `ssh`: address, key, known_hosts, python_root); return the exit code."""
+    with Display(choose_mode(quiet), verbose) as display:
+        return BuildRun(spec, machine, cli, display, ssh).execute()
+
+
+def verify(spec, machine=None, cli=None, quiet=False, ssh=None):
+    """Build `spec` twice from scratch (two fresh VMs of the same box) and compare the wheels."""
+    cli = dict(cli or {})
+    base = Path(cli.get("output-dir") or "wheelhouse")
+    runs = [base.with_name(base.name + "-verify") / f"run-{i}" for i in (1, 2)]
+    with Display(choose_mode(quiet)) as display:
+        for run_dir in runs:
+            shutil.rmtree(run_dir, ignore_errors=True)
+            log.say(f"verify: build into {run_dir}")
+            BuildRun(spec, machine, dict(cli, **{"output-dir": str(run_dir), "resume": "false",
+                                                 "keep-vm": "false"}), display, ssh).execute()
+    rows = verify_mod.compare(*runs)
+    same = sum(v.startswith("identical") for _, _, v in rows)
+    for ident, wheel, verdict in rows:
+        print(f"{ident}  {wheel}\n    {verdict}")
+    print(f"vmwheel verify: {same} of {len(rows)} wheels identical in two fresh builds")
+    if same != len(rows):
+        raise BuildFailed("builds are not reproducible", "see the differing members above; "
+                          f"both runs are in {runs[0].parent}")
+    return 0

@@ -1,0 +1,82 @@
+"""`vmwheel doctor`: is this host ready to build wheels in VMs? Each problem names its fix."""
+
+import json
+import os
+import shutil
+import subprocess
+
+from ..errors import HostNotReady
+from ..host import pipconfig
+from ..host import prepare as hostsetup
+from ..images import boxes
+from ..model.machine import load_table
+from ..paths import cache_dir, libvirt_dir, libvirt_uri, storage_pool
+
+MIN_FREE_GIB = 10
+
+
+def checks():
+    """Yield (ok, what, fix); fix is None when ok or nothing is to be done."""
+    pkgs = hostsetup.missing_packages()
+    yield (not pkgs, "host packages: " + (f"missing {', '.join(pkgs)}" if pkgs else "present"),
+           "vmwheel host setup")
+    if shutil.which("vagrant"):
+        res = subprocess.run(["vagrant", "--version"], capture_output=True, text=True,
+                             env=dict(os.environ, VAGRANT_CHECKPOINT_DISABLE="1"))
+        yield True, f"vagrant: {res.stdout.strip()}", None
+    running = hostsetup.libvirt_reachable()
+    yield (running, f"libvirtd: {'running' if running else 'not running'} ({libvirt_uri()})",
+           "vmwheel host setup (or: libvirtd -d, or systemctl start libvirtd)")
+    if running:
+        pool = hostsetup.virsh("pool-info", storage_pool(), check=False)
+        yield (pool.returncode == 0 and "running" in pool.stdout,
+               f"storage pool {storage_pool()}: "
+               + ("active" if pool.returncode == 0 else "missing"), "vmwheel host setup")
+    yield from accel_check()
+    netdevs = subprocess.run(["qemu-system-x86_64", "-netdev", "help"], capture_output=True,
+                             text=True) if shutil.which("qemu-system-x86_64") else None
+    user_net = bool(netdevs and "user" in netdevs.stdout.split())
+    yield (user_net, "network: QEMU user-mode networking with SSH forwarded to 127.0.0.1 "
+           + ("(no bridge or namespace needed)" if user_net else "is not available"),
+           "install a QEMU with slirp support (Debian: qemu-system-x86)")
+    for spec in load_table().machines.values():
+        if spec.is_local:
+            ok = boxes.is_current(spec)
+            yield (ok, f"box {spec.box}: " + ("built and added" if ok else
+                   "not built (or provision/ changed since)"),
+                   f"vmwheel box build --machine {spec.name}")
+    ca = pipconfig.ca_bundle()
+    yield (ca is not None, f"CA bundle for guests: {ca or 'none found'}",
+           "set PIP_CERT or SSL_CERT_FILE to your CA bundle")
+    for label, path in (("cache", cache_dir()), ("libvirt images", libvirt_dir())):
+        probe = path
+        while not probe.exists():
+            probe = probe.parent
+        free = shutil.disk_usage(probe).free / 2**30
+        yield (free >= MIN_FREE_GIB, f"free disk for {label} ({path}): {free:.0f} GiB",
+               f"free at least {MIN_FREE_GIB} GiB there, or set VMWHEEL_CACHE_DIR")
+
+
+def accel_check():
+    if not os.path.exists("/dev/kvm"):
+        yield True, "acceleration: no /dev/kvm; builds use QEMU's TCG (slower)", None
+        return
+    verdicts = cache_dir() / "accel.json"
+    seen = set(json.loads(verdicts.read_text()).values()) if verdicts.exists() else set()
+    if "kvm" in seen:
+        yield True, "acceleration: KVM boots guests here", None
+    elif seen:
+        yield True, ("acceleration: /dev/kvm exists but a guest kernel does not boot with it "
+                     "here; builds use QEMU's TCG (slower)"), None
+    else:
+        yield True, "acceleration: /dev/kvm exists; probed at the first build", None
+
+
+def run():
+    problems = 0
+    for ok, what, fix in checks():
+        print(f"{'ok  ' if ok else 'FAIL'}  {what}" + ("" if ok or not fix else
+                                                       f"\n      -> run: {fix}"))
+        problems += not ok
+    print(f"vmwheel doctor: {problems} problem(s)" if problems else "vmwheel doctor: ready")
+    return HostNotReady.exit_code if problems else 0

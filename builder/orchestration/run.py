@@ -1,0 +1,159 @@
+"""`BuildRun`: one `vmwheel build` from the package spec to the exit code.
+
+It holds what a run accumulates (the source, options, results, timings, the hosts used) and
+walks them through: resolve -> plan -> for each build host, `with host.session()`: upload,
+before-all, the stages per interpreter -> SHA256SUMS, report.json, summary.
+"""
+
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from .. import log, planner
+from ..errors import BuildFailed, NothingToDo, VmwheelError
+from ..host import pipconfig
+from ..model.arch import split_platform
+from ..model.result import Status, fail_pending
+from ..output import report, resume
+from ..output.wheelhouse import Wheelhouse
+from ..paths import cache_dir, ensure_dir
+from ..providers.ssh_host import SSHHost
+from ..providers.vagrant_vm import VagrantVM
+from ..sources import source
+from ..stages.build import Builder, StageFailed
+from ..stages.guest import GUEST_CA, list_interpreters
+from .options_io import effective_options
+
+HOOKS = ("before-build", "repair-wheel-command", "test-requires", "test-command",
+         "build-frontend")
+
+
+class BuildRun:
+    def __init__(self, spec, machine=None, cli=None, display=None, ssh=None):
+        self.spec, self.machine, self.cli = spec, machine, dict(cli or {})
+        self.display, self.ssh = display, ssh
+        self.timings = {}  # "resolve", "boot <host>", ...: seconds
+        self.results = []  # model.result.Result, every host's
+        self.described = {}  # host name -> what report.json says about it
+        self.src = self.opts = self.out = None
+        self.earlier = {}
+
+    def execute(self):
+        """Build everything; return 0 or raise a VmwheelError with the exit code."""
+        work = Path(tempfile.mkdtemp(prefix="resolve-", dir=ensure_dir(cache_dir() / "work")))
+        try:
+            self._resolve(work)
+            try:
+                for host in self._hosts():
+                    self.described[host.name] = host.describe()
+                    planned = planner.plan(self.src, self.opts, host, self.earlier)
+                    try:
+                        # A plain SSH host says which interpreters it has only once connected.
+                        if not planned or any(r.pending for r in planned):
+                            self._build_on(host, planned)
+                    finally:
+                        self.results += planned  # with what the build host added
+            except KeyboardInterrupt:
+                fail_pending(self.results, "interrupted (Ctrl-C); rerun to finish")
+                raise
+            finally:
+                if self.results:
+                    self.out.write_sums()
+                    self.out.write_report(report.make_report(
+                        self.src, self.results, self.timings, self.described))
+            return self._exit_code()
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def _resolve(self, work):
+        machines = None if self.ssh else planner.select_machines(
+            effective_options(self.cli), self.machine)
+        t0 = time.monotonic()
+        self.src = source.resolve(self.spec, planner.pythons_of(machines), work)
+        self.timings["resolve"] = time.monotonic() - t0
+        log.say(f"building {self.src.name} {self.src.version} ({self.src.note})")
+        self.opts = effective_options(self.cli, self.src)
+        self.out = Wheelhouse(self.opts["output-dir"])
+        self.earlier = resume.earlier_wheels(self.out.path, self.src) \
+            if self.opts["resume"] else {}
+
+    def _hosts(self):
+        if self.ssh:
+            return [SSHHost(**self.ssh)]
+        return [VagrantVM(m, self.out.path / "logs" / m.name, keep=self.opts["keep-vm"],
+                          driver=self.opts["driver"] or None)
+                for m in planner.select_machines(self.opts, self.machine)]
+
+    def _guest_env(self, ca):
+        env = pipconfig.pip_env(str(GUEST_CA) if ca else None, pipconfig.pip_config())
+        env["SOURCE_DATE_EPOCH"] = str(self.src.source_date_epoch)
+        for var in self.opts["environment-pass"]:
+            if var in os.environ:
+                env[var] = os.environ[var]
+        env.update(self.opts["environment"])
+        return env
+
+    def _build_on(self, host, planned):
+        """Boot/connect, run before-all, build every pending interpreter; results in place."""
+        for r in planned:
+            if r.pending:
+                self.display.stage(r.identifier, "waiting for the build host")
+        try:
+            with host.session() as remote:
+                self._timed_host(host)
+                self._build_in(host, remote, planned)
+        except (VmwheelError, KeyboardInterrupt) as exc:
+            fail_pending(planned, getattr(exc, "what", "interrupted (Ctrl-C); rerun to finish"))
+            raise
+        finally:
+            self._timed_host(host)
+            fail_pending(planned, lambda r: f"no interpreter {r.tag} on the build host")
+
+    def _timed_host(self, host):
+        self.timings.update({f"{k} {host.name}": v for k, v in host.timings.items()})
+
+    def _build_in(self, host, remote, planned):
+        log_dir = self.out.path / "logs" / host.name
+        ca = pipconfig.ca_bundle(pipconfig.pip_config())
+        env = self._guest_env(ca)
+        plat = host.platform(remote, env)
+        self.described[host.name]["platform"] = plat
+        builder = Builder(remote, self.src, self.out, plat, log_dir, env,
+                          {k: self.opts[k] for k in HOOKS}, python_root=host.python_root,
+                          display=self.display)
+        t0 = time.monotonic()
+        builder.upload(ca)
+        self.timings[f"upload {host.name}"] = time.monotonic() - t0
+        if self.opts["before-all"]:
+            ensure_dir(log_dir)
+            with open(log_dir / "before-all.log", "w") as hook_log:
+                try:
+                    builder.run_hook("before-all", self.opts["before-all"], hook_log)
+                except StageFailed as exc:
+                    fail_pending(planned, f"{exc}; see {hook_log.name}")
+                    return
+        by_tag = {r.tag: r for r in planned}
+        policy, arch = split_platform(plat)
+        for tag, python in list_interpreters(remote, host.python_root):
+            r = by_tag.get(tag)
+            if r is None:  # an interpreter the table did not list (or a plain SSH host)
+                r = planner.found_on_host(tag, python, host.name, policy, arch, self.src,
+                                          self.opts, self.earlier)
+                planned.append(r)
+            if r.pending:
+                builder.build_one(tag, python, r)
+
+    def _exit_code(self):
+        report.print_summary(self.results, self.out.path)
+        failed = [r.tag for r in self.results if r.status == Status.FAILED]
+        if failed:
+            raise BuildFailed(f"build failed for {', '.join(failed)}",
+                              f"see the logs under {self.out.path / 'logs'}; built wheels "
+                              "are kept")
+        if not any(r.status == Status.BUILT for r in self.results):
+            raise NothingToDo("nothing was built: every interpreter was skipped",
+                              "see the reasons above; pin an older release or use another "
+                              "machine")
+        return 0

@@ -1,0 +1,1 @@
+"""What a run leaves behind and shows: wheelhouse, report, resume, verify, upload, display."""

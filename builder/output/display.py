@@ -1,0 +1,99 @@
+"""What the user sees while a build runs: one of the outputs of builder.log.
+
+live   a rich display: one row per interpreter with its stage and elapsed time (a terminal);
+plain  one line per event (not a terminal, or CI=true);
+quiet  errors and the final table only (-q).
+-v adds every guest command's output to the terminal (it always goes to the logs).
+"""
+
+import os
+import sys
+import time
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from .. import log
+
+
+def choose_mode(quiet=False):
+    if quiet:
+        return "quiet"
+    if os.environ.get("CI") or not sys.stdout.isatty():
+        return "plain"
+    return "live"
+
+
+class NullDisplay:
+    """No rows, no echo: for callers that want only builder.log's lines (tests, scripts)."""
+
+    def stage(self, key, stage):
+        pass
+
+    def echo(self):
+        return None
+
+
+class Display(NullDisplay):
+    def __init__(self, mode="plain", verbose=False):
+        self.mode, self.verbose = mode, verbose
+        self.rows = {}  # key -> [stage, started]
+        self.console = Console()
+        self.live = None
+        self._log_state = None
+
+    def __enter__(self):
+        if self.mode == "live":
+            self.live = Live(self._table(), console=self.console, refresh_per_second=2,
+                             transient=True, get_renderable=self._table)
+            self.live.__enter__()
+        self._log_state = log.attach(self if self.live else None, quiet=self.mode == "quiet")
+        return self
+
+    def __exit__(self, *exc):
+        log.restore(self._log_state)
+        if self.live:
+            self.live.__exit__(*exc)
+            self.live = None
+
+    def _table(self):
+        t = Table(box=None, show_header=True)
+        for col in ("interpreter", "stage", "elapsed"):
+            t.add_column(col)
+        now = time.monotonic()
+        for key, (stage, started) in self.rows.items():
+            t.add_row(key, stage, f"{now - started:5.0f} s")
+        return t
+
+    def line(self, text):
+        """builder.log's sink while the live display is open."""
+        self.live.console.print(text, markup=False, highlight=False)
+
+    def stage(self, key, stage):
+        """Interpreter `key` entered `stage` (build, repair, test, ...; built/failed ends it)."""
+        if key not in self.rows:
+            self.rows[key] = [stage, time.monotonic()]
+        self.rows[key][0] = stage
+        if self.mode == "plain" and self.verbose:
+            log.say(f"{key}: {stage}")
+
+    def echo(self):
+        """A stream for guest output in -v mode, else None."""
+        return sys.stdout if self.verbose and self.mode != "quiet" else None
+
+
+class Tee:
+    """A log file that also copies to the terminal (-v)."""
+
+    def __init__(self, *streams):
+        self.streams = [s for s in streams if s is not None]
+        self.name = getattr(self.streams[0], "name", "")
+
+    def write(self, text):
+        for s in self.streams:
+            s.write(text)
+
+    def flush(self):
+        for s in self.streams:
+            s.flush()

@@ -1,0 +1,71 @@
+"""The planner: package x machines x interpreters -> typed jobs and their verdicts. Pure: no VM,
+no SSH, no files; unit-tested on its own.
+
+Each (machine, interpreter) becomes a `Result` whose status is `pending` (a job to run),
+`skipped` (Requires-Python, build/skip selectors) or `built` (kept from an earlier run of the
+same sdist).
+"""
+
+from .errors import ConfigurationError
+from .model.machine import load_table
+from .model.result import Job, Result, Status, identifier, tag_for
+
+# A plain SSH host's interpreters are known only once connected; for choosing the release of a
+# bare package name, assume any current CPython may be there.
+ANY_PYTHON = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
+
+
+def select_machines(opts, machine=None, table=None):
+    """[MachineSpec]: the explicit machine, else every machine whose (policy, arch) is in
+    targets x archs, sized by the memory and cpus options."""
+    table = table or load_table()
+    if machine:
+        chosen = [table.get(machine)]
+    else:
+        chosen = [m for m in table.machines.values()
+                  if m.policy in opts["targets"] and m.arch.value in opts["archs"]]
+    if not chosen:
+        raise ConfigurationError(
+            f"no machine for targets {' '.join(opts['targets'])} and archs "
+            f"{' '.join(opts['archs'])}",
+            "see builder/model/machines.json (`vmwheel config show` prints the options)")
+    return [m.sized(opts["memory"], opts["cpus"]) for m in chosen]
+
+
+def pythons_of(machines):
+    """The interpreter versions ("X.Y") that the source must suit, for resolving a package."""
+    if machines is None:
+        return list(ANY_PYTHON)
+    return sorted({p.rstrip("t") for m in machines for p in m.python_versions()})
+
+
+def classify(r, src, opts, earlier):
+    """Decide a pending Result: skipped (Requires-Python, selectors), kept (earlier run)."""
+    if not src.admits(r.python):
+        r.skip(f"Requires-Python {src.requires_python} excludes Python {r.python}")
+    elif not opts.selected(r.identifier):
+        r.skip(f"{r.identifier} is not selected by build/skip")
+    elif r.identifier in earlier:
+        kept = earlier[r.identifier]
+        r.status, r.reason = Status.BUILT, "kept: built by an earlier run of this sdist"
+        r.wheel, r.sha256, r.size = kept["wheel"], kept["sha256"], kept["size"]
+        r.auditwheel, r.log = kept.get("auditwheel", ""), kept.get("log", "")
+    return r
+
+
+def job(host_name, tag, python, policy, arch):
+    return Job(machine=host_name, tag=tag, python=python.rstrip("t"),
+               identifier=identifier(tag, policy, arch))
+
+
+def plan(src, opts, host, earlier):
+    """A decided Result per interpreter `host` is known to have (none yet for plain hosts)."""
+    return [classify(Result.of(job(host.name, tag_for(p), p, host.policy, host.arch)),
+                     src, opts, earlier)
+            for p in host.python_versions()]
+
+
+def found_on_host(tag, python, host_name, plat_policy, plat_arch, src, opts, earlier):
+    """A decided Result for an interpreter the host showed but the table did not list."""
+    return classify(Result.of(job(host_name, tag, python, plat_policy, plat_arch)),
+                    src, opts, earlier)

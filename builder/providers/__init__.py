@@ -1,0 +1,1 @@
+"""Build hosts: where a build runs. One module per provider, each a `BuildHost` (base.py)."""

@@ -1,0 +1,72 @@
+"""Choose the libvirt driver: KVM when it really boots a guest here, else QEMU's TCG.
+
+/dev/kvm existing is not enough: under some nested setups a guest kernel hangs in its
+decompressor with KVM. The probe boots the box's own kernel with KVM and a serial console and
+waits for "Linux version"; the verdict is cached per kernel. VMWHEEL_DRIVER=kvm|qemu overrides.
+"""
+
+import json
+import os
+import selectors
+import shutil
+import subprocess
+import time
+
+from .. import log
+from ..errors import ConfigurationError
+from ..paths import cache_dir
+
+DRIVERS = ("kvm", "qemu")
+PROBE_SECONDS = 15
+
+
+def kvm_boots(kernel, seconds=PROBE_SECONDS):
+    """True if `kernel` prints its banner within `seconds` under -enable-kvm."""
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return False
+    qemu = shutil.which("qemu-system-x86_64")
+    if not qemu:
+        return False
+    proc = subprocess.Popen(
+        [qemu, "-enable-kvm", "-m", "256", "-display", "none", "-monitor", "none",
+         "-no-reboot", "-serial", "stdio", "-kernel", str(kernel),
+         "-append", "console=ttyS0 panic=-1"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    seen = b""
+    deadline = time.monotonic() + seconds
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    try:
+        while time.monotonic() < deadline and b"Linux version" not in seen:
+            if not sel.select(timeout=0.5):
+                continue
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            seen = (seen + chunk)[-4096:]
+    finally:
+        proc.kill()
+        proc.wait()
+        sel.close()
+    return b"Linux version" in seen
+
+
+def choose_driver(kernel, override=None):
+    """Return "kvm" or "qemu" for booting `kernel`; say why once."""
+    override = override or os.environ.get("VMWHEEL_DRIVER")
+    if override:
+        if override not in DRIVERS:
+            raise ConfigurationError(f"unknown libvirt driver '{override}'",
+                               "use --driver kvm or --driver qemu")
+        return override
+    cache = cache_dir() / "accel.json"
+    verdicts = json.loads(cache.read_text()) if cache.exists() else {}
+    key = f"{kernel}:{os.stat(kernel).st_mtime_ns}"
+    if key not in verdicts:
+        ok = kvm_boots(kernel)
+        verdicts[key] = "kvm" if ok else "qemu"
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps(verdicts, indent=1))
+        log.say("KVM " + ("boots guests here: using it" if ok else
+                "does not boot a guest here: using QEMU software emulation (TCG, slower)"))
+    return verdicts[key]

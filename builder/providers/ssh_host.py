@@ -1,0 +1,51 @@
+"""A plain SSH build host (a provisioned machine of a build farm): nothing to boot, and its
+host key must already be in `known_hosts`. Its platform is its AUDITWHEEL_PLAT."""
+
+import getpass
+import re
+from pathlib import Path
+
+from ..errors import BuildHostError, ConfigurationError
+from ..model.arch import split_platform
+from ..transport.remote import Remote
+from .base import BuildHost
+
+
+class SSHHost(BuildHost):
+    def __init__(self, address, key=None, known_hosts=None, python_root="/opt/python"):
+        super().__init__()
+        m = re.fullmatch(r"(?:([^@]+)@)?([^:@]+)(?::(\d+))?", address)
+        if not m:
+            raise ConfigurationError(f"bad SSH host {address!r}", "write USER@HOST[:PORT]")
+        self.user = m.group(1) or getpass.getuser()
+        self.host, self.port = m.group(2), int(m.group(3) or 22)
+        self.name = f"ssh-{self.host}-{self.port}"
+        self.key = key
+        self.known_hosts = Path(known_hosts or Path.home() / ".ssh" / "known_hosts")
+        self.python_root = python_root
+
+    def python_versions(self):
+        return []  # learned from the host itself
+
+    def describe(self):
+        return {"name": self.name, "host": f"{self.user}@{self.host}:{self.port}",
+                "platform": ""}
+
+    def up(self):
+        if not self.known_hosts.exists():
+            raise ConfigurationError(f"no known_hosts file {self.known_hosts}",
+                                     "pass --known-hosts with the build host's key in it")
+        return Remote(self.host, self.port, self.user, key_filename=self.key,
+                      known_hosts=self.known_hosts, learn_host_key=False)
+
+    def platform(self, remote, env):
+        plat = remote.check('printf %s "${AUDITWHEEL_PLAT:-}"', env=env).strip()
+        if not plat or split_platform(plat) is None:
+            raise BuildHostError(f"{self.name} does not say its platform "
+                                 f"(AUDITWHEEL_PLAT={plat!r})",
+                                 "set AUDITWHEEL_PLAT there (provision/set-policy.sh) or in "
+                                 "the environment option")
+        return plat
+
+    def finish(self, failed=False):
+        pass

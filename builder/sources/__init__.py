@@ -1,0 +1,1 @@
+"""The package to build, resolved to one sdist on the host."""

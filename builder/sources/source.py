@@ -1,0 +1,200 @@
+"""Turn what the user asked for into one sdist on the host: a PyPI requirement (through the
+host's own pip and its configuration), a local sdist file, or a local project directory."""
+
+import datetime
+import email.parser
+import functools
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
+
+from ..errors import SourceError
+
+SDIST_SUFFIXES = (".tar.gz", ".zip")
+
+
+@dataclass
+class Source:
+    sdist: Path
+    name: str
+    version: str
+    requires_python: str
+    note: str = ""
+
+    @functools.cached_property
+    def sha256(self):
+        return hashlib.sha256(self.sdist.read_bytes()).hexdigest()
+
+    @functools.cached_property
+    def source_date_epoch(self):
+        """For reproducible builds: the time recorded for the sdist's PKG-INFO."""
+        if self.sdist.name.endswith(".zip"):
+            with zipfile.ZipFile(self.sdist) as z:
+                info = [i for i in z.infolist() if i.filename.endswith("/PKG-INFO")][0]
+                return int(datetime.datetime(*info.date_time).timestamp())
+        with tarfile.open(self.sdist) as t:
+            return int(max(m.mtime for m in t.getmembers() if m.name.endswith("/PKG-INFO")))
+
+    def admits(self, python):
+        """True if the sdist's Requires-Python admits interpreter `python` ("3.9", "3.13t")."""
+        return (not self.requires_python
+                or Version(python.rstrip("t")) in SpecifierSet(self.requires_python))
+
+
+def read_metadata(sdist):
+    """Name, version and Requires-Python from the sdist's top-level PKG-INFO."""
+    sdist = Path(sdist)
+    try:
+        if sdist.name.endswith(".zip"):
+            with zipfile.ZipFile(sdist) as z:
+                names = [n for n in z.namelist() if n.count("/") == 1 and n.endswith("/PKG-INFO")]
+                raw = z.read(names[0]) if names else None
+        else:
+            with tarfile.open(sdist) as t:
+                members = [m for m in t.getmembers()
+                           if m.name.count("/") == 1 and m.name.endswith("/PKG-INFO")]
+                raw = t.extractfile(members[0]).read() if members else None
+    except (OSError, tarfile.TarError, zipfile.BadZipFile) as exc:
+        raise SourceError(f"{sdist} is not a readable sdist ({exc})",
+                           "pass a .tar.gz or .zip source distribution") from None
+    if raw is None:
+        raise SourceError(f"{sdist} has no PKG-INFO", "pass a source distribution made by a "
+                           "build backend (python -m build --sdist)")
+    meta = email.parser.Parser().parsestr(raw.decode("utf-8", "replace"))
+    requires_python = (meta.get("Requires-Python") or "").strip()
+    try:
+        SpecifierSet(requires_python)
+    except InvalidSpecifier:
+        raise SourceError(f"{sdist.name} has an invalid Requires-Python {requires_python!r}",
+                           "fix the project's requires-python") from None
+    return meta["Name"], meta["Version"], requires_python
+
+
+def read_member(sdist, name):
+    """Text of a top-level file of the sdist (pyproject.toml, setup.cfg), or None."""
+    sdist = Path(sdist)
+    if sdist.name.endswith(".zip"):
+        with zipfile.ZipFile(sdist) as z:
+            names = [n for n in z.namelist() if n.count("/") == 1 and n.endswith("/" + name)]
+            return z.read(names[0]).decode("utf-8", "replace") if names else None
+    with tarfile.open(sdist) as t:
+        members = [m for m in t.getmembers()
+                   if m.name.count("/") == 1 and m.name.endswith("/" + name) and m.isfile()]
+        return t.extractfile(members[0]).read().decode("utf-8", "replace") if members else None
+
+
+def from_file(path, note="local sdist"):
+    name, version, rp = read_metadata(path)
+    return Source(Path(path), name, version, rp, note)
+
+
+def from_directory(path, workdir):
+    out = Path(workdir) / "sdist"
+    shutil.rmtree(out, ignore_errors=True)
+    res = subprocess.run([sys.executable, "-m", "build", "--sdist", "--outdir", str(out),
+                          str(path)], capture_output=True, text=True)
+    built = sorted(out.glob("*.tar.gz")) if res.returncode == 0 else []
+    if not built:
+        tail = (res.stderr or res.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise SourceError(f"could not make an sdist of {path}: {tail[0]}",
+                           "check that `python -m build --sdist` works in that directory")
+    return from_file(built[0], note=f"sdist built from {path}")
+
+
+def pip_download(requirement, dest, python=None):
+    """Download the sdist of `requirement` into `dest`; return its path or raise."""
+    shutil.rmtree(dest, ignore_errors=True)
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary=:all:",
+           "-q", "-d", str(dest), requirement]
+    if python:
+        cmd += ["--python-version", python]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    found = [p for p in Path(dest).glob("*") if p.name.endswith(SDIST_SUFFIXES)] \
+        if Path(dest).exists() else []
+    if res.returncode == 0 and found:
+        return found[0]
+    err = res.stderr
+    if "No matching distribution found" in err or "Could not find a version" in err:
+        return None
+    last = [line for line in err.strip().splitlines() if line.strip()][-1:] or ["no output"]
+    raise SourceError(f"pip could not download {requirement!r}: {last[0].strip()}",
+                       "check the requirement and that pip reaches its index")
+
+
+def from_requirement(spec, pythons, workdir):
+    try:
+        req = Requirement(spec)
+    except InvalidRequirement:
+        raise SourceError(f"{spec!r} is not a package name, requirement, sdist or directory",
+                           "pass e.g. msgpack, msgpack==1.1.2, ./pkg-1.0.tar.gz or ./project")
+    base = Path(workdir) / "download"
+    newest = pip_download(spec, base / "any")
+    if newest is None:
+        raise SourceError(f"no source distribution for {spec!r} on the configured index",
+                           "check the package name and version (vmwheel builds from sdists)")
+    src = from_file(newest)
+    src.note = f"{req.name} {src.version} from the index"
+    if req.specifier or req.url or any(src.admits(p) for p in pythons):
+        return src
+    # A bare name whose newest release admits none of our interpreters: take the newest that
+    # admits at least one, and say why.
+    best = None
+    for py in pythons:
+        path = pip_download(spec, base / f"py{py}", python=py)
+        version = read_metadata(path)[1] if path else None
+        if version and (best is None or Version(version) > Version(best[1])):
+            best = (path, version, py)
+    if best is None:
+        raise SourceError(
+            f"no release of {req.name} admits Python {', '.join(pythons)} "
+            f"(newest {src.version} requires Python {src.requires_python})",
+            "use a machine with newer interpreters")
+    chosen = from_file(best[0])
+    chosen.note = (f"{req.name} {chosen.version}: newest release for Python {best[2]} "
+                   f"({req.name} {src.version} requires Python {src.requires_python})")
+    return chosen
+
+
+def from_git(spec, workdir):
+    """`git+URL[@REF]` or a path/URL ending in .git: cloned on the host, then made an sdist."""
+    url, ref = spec[4:] if spec.startswith("git+") else spec, None
+    m = re.match(r"^(.*\.git|[^@]*?)(?:@([^/@]+))?$", url)
+    if m and m.group(2) and not re.match(r"^[\w.+-]+://[^/]*@", url):
+        url, ref = m.group(1), m.group(2)
+    dest = Path(workdir) / "git"
+    shutil.rmtree(dest, ignore_errors=True)
+    cmd = ["git", "clone", "-q", "--depth", "1"] + (["--branch", ref] if ref else [])
+    res = subprocess.run(cmd + ["--", url, str(dest)], capture_output=True, text=True)
+    if res.returncode != 0:
+        last = (res.stderr.strip().splitlines() or ["no output"])[-1]
+        raise SourceError(f"could not clone {url}{'@' + ref if ref else ''}: {last}",
+                           "check the URL (and the branch or tag after @)")
+    src = from_directory(dest, workdir)
+    src.note = f"sdist built from a clone of {url}" + (f" at {ref}" if ref else "")
+    return src
+
+
+def resolve(spec, pythons, workdir):
+    """Source for `spec`: an sdist file, a project directory, a git URL, or a requirement."""
+    if spec.startswith("git+") or re.match(r"^[^@]*\.git(@[^/@]+)?/?$", spec):
+        return from_git(spec, workdir)
+    path = Path(spec)
+    direct_url = re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@", spec)
+    if not direct_url and (re.search(r"[/\\]", spec) or spec in (".", "..") or path.exists()):
+        if path.is_file() and spec.endswith(SDIST_SUFFIXES):
+            return from_file(path)
+        if path.is_dir():
+            return from_directory(path, workdir)
+        raise SourceError(f"{spec!r} is neither an sdist (.tar.gz, .zip) nor a project directory",
+                           "pass an existing sdist file or directory")
+    return from_requirement(spec, pythons, workdir)

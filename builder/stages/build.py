@@ -1,0 +1,218 @@
+"""One clean build per interpreter in the guest, as a list of stages.
+
+For each selected /opt/python/<tag>: a fresh copy of the project in an empty work dir
+(prepare), the before-build hook, the wheel built with build isolation (pip or build), the
+repair command (auditwheel) for the target platform, `auditwheel show`, install into a fresh venv
+and the test command (default: import every top-level module), the sha256 in the guest, then the
+fetch to the host's wheelhouse. Every stage is timed into the result's durations, logged under
+`==> [stage]` in logs/<machine>/<tag>.log and shown on the display the same way. One interpreter
+failing never stops the others, and never touches wheels already fetched.
+"""
+
+import time
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from .. import log
+from ..config.options import DEFAULT_REPAIR
+from ..errors import VmwheelError
+from ..model.result import Result, Status
+from ..output.display import NullDisplay, Tee
+from ..transport.shell import fill, q
+from .guest import GUEST_CA, GUEST_ROOT, IMPORT_TEST, PROJECT
+
+
+class StageFailed(Exception):
+    pass
+
+
+@dataclass
+class Work:
+    """One interpreter's way through the stages."""
+
+    tag: str
+    result: Result
+    log: object  # the log file (a Tee in -v mode)
+    dir: PurePosixPath  # its work dir in the guest
+    bindir: PurePosixPath  # the interpreter's bin dir
+    path_env: dict  # its bin dir first on PATH, for hooks and tests
+    built: str = ""  # the wheel the build made
+    repaired: str = ""  # the wheel after repair
+
+    @property
+    def python(self):
+        return self.bindir / "python"
+
+    @property
+    def pure(self):
+        return self.built.endswith("-none-any.whl")
+
+    @property
+    def wheel(self):
+        return self.dir / "repaired" / self.repaired
+
+
+class Builder:
+    """Builds one source for the interpreters of one build host.
+
+    `hooks` keys (all optional): before-build, repair-wheel-command, test-requires,
+    test-command, build-frontend; `env` is what every guest command gets (pip settings, CA
+    bundle, the user's environment).
+    """
+
+    def __init__(self, remote, source, wheelhouse, plat, log_dir, env, hooks=None,
+                 python_root="/opt/python", display=None, work_root=GUEST_ROOT):
+        self.remote, self.source, self.wheelhouse = remote, source, wheelhouse
+        self.plat, self.log_dir, self.python_root = plat, log_dir, PurePosixPath(python_root)
+        self.env = dict(env)
+        self.hooks = dict(hooks or {})
+        self.display = display or NullDisplay()
+        self.remote_sdist = GUEST_ROOT / "src" / source.sdist.name
+        self.work_root = PurePosixPath(work_root)  # per-interpreter build dirs go here
+
+    def upload(self, ca_bundle=None):
+        """Send the sdist (and the CA bundle) to the guest once; unpack it as {project}."""
+        self.remote.check(f"rm -rf {GUEST_ROOT} && mkdir -p {GUEST_ROOT}/src {PROJECT}")
+        self.remote.put(self.source.sdist, self.remote_sdist)
+        if self.source.sdist.name.endswith(".zip"):
+            self.remote.check(f"cd {PROJECT} && unzip -q {q(self.remote_sdist)} && "
+                              f"d=$(ls) && mv \"$d\"/* \"$d\"/.[!.]* . 2>/dev/null; rmdir \"$d\"")
+        else:
+            self.remote.check(f"tar -xf {q(self.remote_sdist)} -C {PROJECT} "
+                              "--strip-components=1")
+        if ca_bundle:
+            self.remote.put(ca_bundle, GUEST_CA)
+
+    def run_hook(self, name, command, log_file, extra_env=None, cwd=PROJECT):
+        """A user's command (before-all, ...) in the guest; raises StageFailed naming it."""
+        self.run(name, f"sh -c {q(command)}", log_file, cwd=cwd, env=extra_env, shown=command)
+
+    def run(self, name, command, log_file, cwd=None, env=None, shown=None):
+        """Run one guest command under the `==> [name]` header; StageFailed if it fails."""
+        log_file.write(f"\n==> [{name}] {shown or command}\n")
+        log_file.flush()
+        code, out = self.remote.call(command, env=dict(self.env, **(env or {})), log=log_file,
+                                     cwd=cwd)
+        if code != 0:
+            raise StageFailed(f"{name} failed (exit {code})")
+        return out
+
+    def build_one(self, tag, python, result=None):
+        result = result or Result(tag=tag, python=python)
+        if not self.source.admits(python):
+            result.skip(f"Requires-Python {self.source.requires_python} excludes "
+                        f"Python {python}")
+            return result
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = self.log_dir / f"{tag}.log"
+        result.log = str(log_path)
+        key = result.identifier or tag
+        bindir = self.python_root / tag / "bin"
+        path_env = {"PATH": f"{bindir}:{self.env.get('PATH', '/usr/local/bin:/usr/bin:/bin')}"}
+        with open(log_path, "w") as logfile:
+            w = Work(tag, result, Tee(logfile, self.display.echo()), self.work_root / tag,
+                     bindir, path_env)
+            try:
+                log.say(f"{tag}: building {self.source.name} {self.source.version}")
+                for stage in STAGES:
+                    if stage.wanted(self, w):
+                        self.display.stage(key, stage.name)
+                        t0 = time.monotonic()
+                        stage.step(self, w)
+                        result.durations[stage.name] = round(time.monotonic() - t0, 1)
+                result.wheel, result.status = w.repaired, Status.BUILT
+                log.say(f"{tag}: {w.repaired}")
+                self.display.stage(key, "built")
+            except StageFailed as exc:
+                result.fail(f"{exc}; see {log_path}")
+                log.say(f"{tag}: {result.reason}")
+                self.display.stage(key, "failed")
+            except VmwheelError as exc:
+                result.fail(exc.what)
+                w.log.write(f"\n==> {exc.line()}\n")
+                raise
+        return result
+
+    # The stages' steps, in order (see STAGES).
+
+    def _prepare(self, w):
+        d = q(w.dir)
+        self.run("prepare", f"rm -rf {d} && mkdir -p {d}/tmp {d}/dist {d}/repaired {d}/test "
+                 f"&& cp -a {PROJECT} {d}/src", w.log)
+
+    def _before_build(self, w):
+        self.run_hook("before-build", self.hooks["before-build"], w.log, w.path_env,
+                      cwd=w.dir / "src")
+
+    def _build(self, w):
+        if self.hooks.get("build-frontend", "pip") == "build":
+            command = f"{q(w.python)} -m build --wheel --outdir {q(w.dir)}/dist ."
+        else:
+            command = f"{q(w.python)} -m pip wheel --no-deps -w {q(w.dir)}/dist ."
+        self.run("build", command, w.log, cwd=w.dir / "src",
+                 env=dict(w.path_env, TMPDIR=str(w.dir / "tmp")))
+        w.built = self._one_file(w.dir / "dist", w.log)
+
+    def _repair(self, w):
+        if w.pure:
+            self.run("repair", f"cp {q(w.dir)}/dist/{q(w.built)} {q(w.dir)}/repaired/", w.log)
+            w.result.auditwheel = "pure Python wheel: nothing to repair"
+        else:
+            repair = fill(self.hooks.get("repair-wheel-command") or DEFAULT_REPAIR,
+                          wheel=w.dir / "dist" / w.built, dest_dir=w.dir / "repaired",
+                          plat=self.plat)
+            self.run("repair", repair, w.log, env=w.path_env)
+        w.repaired = self._one_file(w.dir / "repaired", w.log)
+
+    def _show(self, w):
+        out = self.run("show", f"auditwheel show {q(w.wheel)}", w.log)
+        w.result.auditwheel = " ".join(out.split())
+
+    def _test(self, w):
+        venv = w.dir / "venv"
+        # The interpreter's own pip installs into the venv: no pip bootstrap per test.
+        install = (f"{q(w.python)} -m venv --without-pip {q(venv)} && {q(w.python)} -m pip "
+                   f"--python {q(venv)}/bin/python install -q {q(w.wheel)}")
+        for req in self.hooks.get("test-requires") or []:
+            install += f" {q(req)}"
+        command = self.hooks.get("test-command")
+        if command:
+            test = fill(command, project=PROJECT, wheel=w.wheel)
+            line = f"{install} && PATH={q(venv)}/bin:\"$PATH\" sh -c {q(test)}"
+        else:
+            line = f"{install} && {q(venv)}/bin/python -c {q(IMPORT_TEST)} {q(w.wheel)}"
+        self.run("test", line, w.log, cwd=w.dir / "test", env=w.path_env)
+
+    def _hash(self, w):
+        digest = self.run("hash", f"sha256sum {q(w.wheel)} && stat -c %s {q(w.wheel)}",
+                          w.log).split()
+        w.result.sha256, w.result.size = digest[0], int(digest[2])
+
+    def _fetch(self, w):
+        self.wheelhouse.fetch(self.remote, w.wheel, w.repaired, w.result.sha256, w.result.size)
+
+    def _one_file(self, remote_dir, log_file):
+        out = self.remote.check(f"ls -1 {q(remote_dir)}", log=log_file)
+        names = [n for n in out.split() if n.endswith(".whl")]
+        if len(names) != 1:
+            raise StageFailed(f"expected one wheel in {remote_dir}, found {len(names)}")
+        return names[0]
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    step: object  # Builder method: (builder, work) -> None
+    wanted: object = lambda builder, work: True
+
+
+STAGES = [
+    Stage("prepare", Builder._prepare),
+    Stage("before-build", Builder._before_build, lambda b, w: bool(b.hooks.get("before-build"))),
+    Stage("build", Builder._build),
+    Stage("repair", Builder._repair),
+    Stage("show", Builder._show, lambda b, w: not w.pure),
+    Stage("test", Builder._test),
+    Stage("hash", Builder._hash),
+    Stage("fetch", Builder._fetch),
+]

@@ -1,0 +1,1 @@
+"""How vmwheel talks to a build host: SSH (Fabric/paramiko), quoting, host keys, retries."""

@@ -1,0 +1,125 @@
+"""`Remote`: a build host reached over SSH with Fabric. Everything above the providers talks to
+a `Remote` and never knows whether it is a VM or a plain SSH host.
+
+Host keys are checked against a known_hosts file: for a VM, the key is learned at the first
+connection after the VM was created and pinned from then on (reconnects and reuse with --keep-vm
+must present the same key); a plain SSH host must already be in the file. A link that breaks
+(connection reset, timeout) is retried with backoff; a command that fails is not.
+"""
+
+import socket
+import time
+
+import paramiko
+from fabric import Connection
+
+from ..errors import BuildFailed, BuildHostError, VmwheelError
+from .shell import command_line
+
+# Failures of the link itself (as opposed to a command that ran and failed).
+LINK_ERRORS = (paramiko.SSHException, socket.error, EOFError)
+RETRIES = 3
+BACKOFF = 1.0  # seconds, doubled after each failed attempt
+
+
+class Remote:
+    def __init__(self, host, port, user, key_filename=None, connect_timeout=30,
+                 known_hosts=None, learn_host_key=False):
+        self.where = f"{user}@{host}:{port}"
+        self.host, self.port, self.user = host, port, user
+        self.key_filename, self.connect_timeout = key_filename, connect_timeout
+        self.known_hosts, self.learn = known_hosts, learn_host_key
+        self.conn = None
+        self.reconnects = 0
+
+    def _connection(self):
+        if self.conn is None:
+            kwargs = {"look_for_keys": False, "allow_agent": False}
+            if self.key_filename:
+                kwargs["key_filename"] = self.key_filename
+            conn = Connection(self.host, user=self.user, port=self.port, connect_kwargs=kwargs,
+                              connect_timeout=self.connect_timeout)
+            client = conn.client
+            client.get_host_keys().clear()
+            if self.known_hosts:
+                if self.known_hosts.exists():
+                    client.load_host_keys(str(self.known_hosts))
+                if self.learn and not client.get_host_keys():
+                    # First contact with a VM we just created: pin what it presents.
+                    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+                else:
+                    client.set_missing_host_key_policy(paramiko.RejectPolicy())
+            try:
+                conn.open()
+            except paramiko.BadHostKeyException:
+                raise BuildHostError(f"{self.where} presented a different host key than the "
+                                   f"one pinned in {self.known_hosts}",
+                                   "someone may be in between; if the host was rebuilt, "
+                                   "remove its line from that file") from None
+            except paramiko.SSHException as exc:
+                if "not found in known_hosts" in str(exc):
+                    raise BuildHostError(f"{self.where} is not in {self.known_hosts}",
+                                       "add its host key there (ssh-keyscan, checked by hand)"
+                                       ) from None
+                raise
+            if self.known_hosts and self.learn:
+                self.known_hosts.parent.mkdir(parents=True, exist_ok=True)
+                client.save_host_keys(str(self.known_hosts))
+                self.learn = False
+            self.conn = conn
+        return self.conn
+
+    def _retrying(self, doing, action):
+        delay = BACKOFF
+        for attempt in range(1, RETRIES + 1):
+            try:
+                return action(self._connection())
+            except VmwheelError:
+                raise
+            except LINK_ERRORS as exc:
+                self.close()
+                if attempt == RETRIES:
+                    raise BuildHostError(
+                        f"lost the SSH link to {self.where} while {doing} ({exc}), "
+                        f"{RETRIES} attempts", "check the VM or host and rerun; wheels "
+                        "already fetched are kept and not rebuilt") from None
+                time.sleep(delay)
+                delay *= 2
+                self.reconnects += 1
+
+    def call(self, command, env=None, log=None, cwd=None):
+        """Run `command` (a shell string) in the guest; return (exit code, stdout).
+        Output also goes to the file object `log`."""
+        def run(c):
+            res = c.run(command_line(command, env, cwd), hide=True, warn=True, in_stream=False,
+                        out_stream=log, err_stream=log)
+            if res.exited == -1:  # the channel closed without an exit status: the link broke
+                raise paramiko.SSHException("connection closed before the command finished")
+            return res
+
+        res = self._retrying(f"running `{command[:60]}`", run)
+        return res.exited, res.stdout
+
+    def check(self, command, **kwargs):
+        code, out = self.call(command, **kwargs)
+        if code != 0:
+            raise BuildFailed(f"`{command[:80]}` failed in the guest (exit {code})",
+                               "see the log")
+        return out
+
+    def put(self, local, remote):
+        self._retrying(f"uploading {local}", lambda c: c.put(str(local), str(remote)))
+
+    def get(self, remote, local):
+        self._retrying(f"downloading {remote}", lambda c: c.get(str(remote), str(local)))
+
+    def close(self):
+        """Close the connection; a link that is already broken may fail to close cleanly
+        (paramiko raises EOFError sending the SFTP close), which is no error here."""
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except LINK_ERRORS:
+                pass
+            finally:
+                self.conn = None

@@ -1,0 +1,60 @@
+# shellcheck shell=sh
+# Helpers the provision scripts share. Sourced, never run: POSIX sh, because the scripts that
+# run in every guest family (Alpine has no bash) source it as well as the bash host scripts.
+# Usage: . "$(dirname "$0")/lib.sh"   (first thing after `set`, before any cd; $0 is the script)
+# Travels with the scripts: build-debian-box.sh copies provision/*.sh into the chroot, and a
+# public box gets the whole provision/ directory staged at /tmp/vmwheel-provision.
+
+# usage: print the calling script's `# Usage:` line, and the indented comment lines right after
+# it, to stderr; exit 2.
+usage() {
+    _more=""
+    while IFS= read -r _line; do
+        case $_line in
+            "# Usage: "*) echo "usage: ${_line#"# Usage: "}"; _more=1 ;;
+            "#  "*) [ -z "$_more" ] || echo "${_line#"# "}" ;;
+            *) [ -z "$_more" ] || break ;;
+        esac
+    done < "$0" >&2
+    exit 2
+}
+
+# need_args COUNT MIN [MAX]: usage unless MIN <= COUNT (<= MAX); pass "$#" as COUNT.
+need_args() {
+    if [ "$1" -lt "$2" ] || { [ "$#" -ge 3 ] && [ "$1" -gt "$3" ]; }; then
+        usage
+    fi
+}
+
+# die_with STATUS MESSAGE...: print MESSAGE to stderr and exit with STATUS. die MESSAGE...: exit 1.
+die_with() {
+    _status=$1
+    shift
+    echo "$*" >&2
+    exit "$_status"
+}
+die() { die_with 1 "$@"; }
+
+# lock_entry SPEC [LOCK]: look up one CPython of pythons.lock (LOCK, default: the one next to the
+# script). SPEC is a version, with suffix t for the free-threaded build (3.13.5t). Sets
+# lock_version (3.13.5), lock_flag (--free-threaded or empty), lock_sha256 and lock_file (the
+# upstream tarball's name); dies unless the version has a line.
+# shellcheck disable=SC2034  # the lock_* variables are the caller's
+lock_entry() {
+    _lock=${2:-$(dirname "$0")/pythons.lock}
+    lock_version=${1%t}
+    lock_flag=""
+    if [ "$lock_version" != "$1" ]; then
+        lock_flag=--free-threaded
+    fi
+    lock_sha256="" lock_file=""
+    [ -r "$_lock" ] || die "${0##*/}: cannot read $_lock"
+    # Lines: VERSION SHA256 UPSTREAM_FILE DEBIAN_POOL_PATH; comments start with #.
+    while read -r _version _sha256 _file _rest; do
+        if [ "$_version" = "$lock_version" ]; then
+            lock_sha256=$_sha256 lock_file=$_file
+            break
+        fi
+    done < "$_lock"
+    [ -n "$lock_sha256" ] || die "${0##*/}: CPython $lock_version is not in $_lock"
+}

@@ -1,0 +1,141 @@
+"""The build loop over real SSH against a real sshd, with real pip, auditwheel and patchelf."""
+
+import hashlib
+import json
+import os
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from builder.output.wheelhouse import Wheelhouse
+from builder.sources import source
+from builder.stages.build import Builder, StageFailed
+from builder.stages.guest import list_interpreters
+from tests.support.projects import make_sdist
+
+pytestmark = pytest.mark.ssh
+PLAT = "manylinux_2_36_x86_64"  # the test host is Debian 12 (glibc 2.36)
+
+
+@pytest.fixture
+def guest(ssh_host):
+    g = ssh_host.guest()
+    yield g
+    g.close()
+
+
+def builder_for(guest, sdist, out, python_tree, offline_index, hooks=None, env=None):
+    src = source.from_file(sdist)
+    env = dict(env or {}, PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin",
+               PIP_NO_INDEX="1", PIP_FIND_LINKS=str(offline_index))
+    b = Builder(guest, src, Wheelhouse(out), PLAT, Path(out) / "logs", env, hooks,
+                python_root=python_tree)
+    b.upload()
+    return b
+
+
+def test_lists_interpreters(guest, python_tree):
+    assert list_interpreters(guest, python_tree) == [("cp311-cp311", "3.11"),
+                                                     ("cp39-cp39", "3.9")]
+
+
+def test_builds_repairs_tests_and_fetches_each_interpreter(guest, python_tree, offline_index,
+                                                           tmp_path):
+    out = tmp_path / "wheelhouse"
+    b = builder_for(guest, make_sdist(tmp_path), out, python_tree, offline_index)
+    results = [b.build_one(tag, py) for tag, py in list_interpreters(guest, python_tree)]
+    assert [r.status for r in results] == ["built", "built"], [r.reason for r in results]
+    for r in results:
+        wheel = out / r.wheel
+        short = r.tag.split("-")[0]
+        assert r.wheel.startswith(f"vmwtestext-1.0-{short}-{short}-manylinux")
+        assert r.wheel.endswith("_x86_64.whl")
+        assert hashlib.sha256(wheel.read_bytes()).hexdigest() == r.sha256
+        assert wheel.stat().st_size == r.size
+        assert "consistent with the following platform tag" in r.auditwheel
+        with zipfile.ZipFile(wheel) as z:  # auditwheel rewrote the tags
+            wheel_meta = [n for n in z.namelist() if n.endswith(".dist-info/WHEEL")][0]
+            assert "manylinux" in z.read(wheel_meta).decode()
+        log = Path(r.log).read_text()
+        assert "imported vmwtestext" in log
+        assert {"build", "repair", "test", "fetch"} <= set(r.durations)
+    assert not [p for p in os.listdir(out) if p.endswith(".part")]
+
+
+def test_requires_python_skips_with_reason(guest, python_tree, offline_index, tmp_path):
+    sdist = make_sdist(tmp_path, requires_python=">=3.10")
+    b = builder_for(guest, sdist, tmp_path / "wh", python_tree, offline_index)
+    results = {t: b.build_one(t, py) for t, py in list_interpreters(guest, python_tree)}
+    assert results["cp39-cp39"].status == "skipped"
+    assert "Requires-Python >=3.10 excludes Python 3.9" == results["cp39-cp39"].reason
+    assert results["cp311-cp311"].status == "built"
+
+
+def test_failing_build_keeps_existing_wheels(guest, python_tree, offline_index, tmp_path):
+    out = tmp_path / "wheelhouse"
+    out.mkdir()
+    old = out / "vmwtestext-0.9-cp39-cp39-manylinux_2_17_x86_64.whl"
+    old.write_bytes(b"an earlier wheel")
+    broken = make_sdist(tmp_path, c_source="this is not C;\n")
+    b = builder_for(guest, broken, out, python_tree, offline_index)
+    r = b.build_one("cp39-cp39", "3.9")
+    assert r.status == "failed"
+    assert r.reason.startswith("build failed (exit 1)")
+    assert "error" in Path(r.log).read_text()
+    assert old.read_bytes() == b"an earlier wheel"
+    assert sorted(p.name for p in out.iterdir()) == ["logs", old.name]
+    b.wheelhouse.write_report({"interpreters": [r.as_dict()]})
+    assert json.loads((out / "report.json").read_text())["interpreters"][0]["status"] == "failed"
+
+
+def test_hooks_run_in_the_guest_with_placeholders_and_environment(guest, python_tree,
+                                                                  offline_index, tmp_path):
+    marker = tmp_path / "hook-marker"
+    hooks = {
+        "before-build": f"echo \"before-build $(python --version) in $PWD $GREETING\" >> {marker}",
+        "test-requires": ["setuptools"],
+        "test-command": f"python -c 'import vmwtestext, sys; assert vmwtestext.answer() == 42; "
+                        f"print(sys.prefix)' && ls {{project}}/vmwtestext.c && "
+                        f"echo {{wheel}} >> {marker}",
+    }
+    b = builder_for(guest, make_sdist(tmp_path), tmp_path / "wh", python_tree, offline_index,
+                    hooks, env={"GREETING": "it's \"quoted\" $HOME"})
+    r = b.build_one("cp311-cp311", "3.11")
+    assert r.status == "built", r.reason
+    lines = marker.read_text().splitlines()
+    assert lines[0].startswith("before-build Python 3.11")
+    assert lines[0].endswith("/tmp/vmwheel/cp311-cp311/src it's \"quoted\" $HOME")
+    assert lines[1].startswith("/tmp/vmwheel/cp311-cp311/repaired/vmwtestext-1.0-cp311")
+    log = Path(r.log).read_text()
+    assert "/tmp/vmwheel/cp311-cp311/venv" in log  # the test ran in the fresh venv
+    assert "Successfully installed" in log or "setuptools" in log
+    assert {"before-build", "test"} <= set(r.durations)
+
+
+@pytest.mark.parametrize("hook, command, reason", [
+    ("before-build", "echo broken >&2; exit 7", "before-build failed (exit 7)"),
+    ("test-command", "python -c 'raise SystemExit(3)'", "test failed (exit 3)"),
+    ("repair-wheel-command", "false", "repair failed (exit 1)"),
+])
+def test_a_failing_hook_fails_that_interpreter_naming_the_hook(hook, command, reason, guest,
+                                                              python_tree, offline_index,
+                                                              tmp_path):
+    out = tmp_path / "wh"
+    b = builder_for(guest, make_sdist(tmp_path), out, python_tree, offline_index,
+                    {hook: command})
+    r = b.build_one("cp39-cp39", "3.9")
+    assert r.status == "failed" and r.reason.startswith(reason), r.reason
+    assert not list(out.glob("*.whl"))
+    assert f"[{hook.replace('-wheel-command', '').replace('-command', '')}]" in \
+        Path(r.log).read_text()
+
+
+def test_before_all_failure_names_the_hook(guest, python_tree, offline_index, tmp_path):
+    b = builder_for(guest, make_sdist(tmp_path), tmp_path / "wh", python_tree, offline_index)
+    with open(tmp_path / "before-all.log", "w") as log:
+        b.run_hook("before-all", "echo ok from before-all", log)
+        with pytest.raises(StageFailed, match="before-all failed"):
+            b.run_hook("before-all", "exit 4", log)
+    assert "ok from before-all" in (tmp_path / "before-all.log").read_text()

@@ -1,0 +1,175 @@
+"""Faults caused for real against the SSH test host: the link cut mid-transfer, a failing
+build, a full build disk, Ctrl-C on the host process. After each: wheels already fetched are
+intact, no partial file is left, the report names what failed, and a rerun finishes the rest."""
+
+import hashlib
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from builder.output.wheelhouse import Wheelhouse
+from builder.sources import source
+from builder.stages.build import Builder
+from tests.support.projects import make_sdist
+from tests.support.sshhost import known_hosts_line
+
+pytestmark = pytest.mark.ssh
+BIN = Path(sys.executable).parent
+PLAT = "manylinux_2_36_x86_64"
+
+
+def snapshot(out):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in Path(out).glob("*.whl")}
+
+
+def partial_files(out):
+    return [p.name for p in Path(out).rglob("*") if p.name.endswith(".part")]
+
+
+def env_for(offline_index):
+    return {"PATH": f"{BIN}:/usr/bin:/bin", "PIP_NO_INDEX": "1",
+            "PIP_FIND_LINKS": str(offline_index)}
+
+
+def builder_with_old_wheel(guest, tmp_path, python_tree, offline_index, sdist=None, **kw):
+    """A Builder on the SSH test host, its sdist uploaded, writing to an output dir that
+    already holds one wheel; returns (builder, output dir, snapshot of that dir)."""
+    out = tmp_path / "wh"
+    out.mkdir()
+    (out / "old-1.0-py3-none-any.whl").write_bytes(b"kept")
+    b = Builder(guest, source.from_file(sdist or make_sdist(tmp_path)), Wheelhouse(out), PLAT,
+                out / "logs", env_for(offline_index), python_root=python_tree, **kw)
+    b.upload()
+    return b, out, snapshot(out)
+
+
+def test_link_cut_mid_transfer_is_retried(ssh_host, python_tree, offline_index, tmp_path,
+                                          faults):
+    """The sshd serving our session is killed during the download: a real connection reset."""
+    guest = ssh_host.guest()
+    real_get = type(guest).get
+    cuts = []
+
+    def get_with_cut(self, remote, local):
+        if not cuts:
+            cuts.append(remote)
+            subprocess.run(["pkill", "-KILL", "-P", str(ssh_host.proc.pid)])
+        return real_get(self, remote, local)
+
+    guest.get = get_with_cut.__get__(guest)
+    b, out, before = builder_with_old_wheel(guest, tmp_path, python_tree, offline_index)
+    r = b.build_one("cp311-cp311", "3.11")
+    guest.close()
+    assert cuts and guest.reconnects >= 1
+    assert r.status == "built", r.reason
+    assert hashlib.sha256((out / r.wheel).read_bytes()).hexdigest() == r.sha256
+    lost = [n for n, h in before.items() if snapshot(out).get(n) != h]
+    faults.record("SSH link cut mid-transfer", lost, partial_files(out))
+
+
+def test_full_build_disk_fails_that_interpreter_only(ssh_host, python_tree, offline_index,
+                                                    tmp_path, faults):
+    """A 2 MiB tmpfs as the build dir: the build really runs out of space."""
+    disk = tmp_path / "small-disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)], check=True)
+    try:
+        guest = ssh_host.guest()
+        b, out, before = builder_with_old_wheel(guest, tmp_path, python_tree, offline_index,
+                                                work_root=disk)
+        r = b.build_one("cp39-cp39", "3.9")
+        guest.close()
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+    assert r.status == "failed" and ("build failed" in r.reason or "prepare failed" in r.reason)
+    assert "No space left on device" in Path(r.log).read_text()
+    lost = [n for n, h in before.items() if snapshot(out).get(n) != h]
+    faults.record("build disk full", lost, partial_files(out))
+
+
+def test_failing_build_is_reported_and_not_retried(ssh_host, python_tree, offline_index,
+                                                  tmp_path, faults):
+    guest = ssh_host.guest()
+    out = tmp_path / "wh"
+    b = Builder(guest, source.from_file(make_sdist(tmp_path, c_source="not C;\n")),
+                Wheelhouse(out), PLAT, out / "logs", env_for(offline_index),
+                python_root=python_tree)
+    b.upload()
+    r = b.build_one("cp39-cp39", "3.9")
+    guest.close()
+    assert r.status == "failed" and r.reason.startswith("build failed (exit 1)")
+    assert guest.reconnects == 0
+    assert Path(r.log).read_text().count("==> [build]") == 1
+    faults.record("broken sdist", [], partial_files(out))
+
+
+def test_ctrl_c_keeps_fetched_wheels_and_a_rerun_finishes(ssh_host, python_tree,
+                                                          offline_index, tmp_path, faults):
+    known = tmp_path / "known_hosts"
+    known.write_text(known_hosts_line(ssh_host))
+    env_opt = (f"AUDITWHEEL_PLAT={PLAT} PIP_NO_INDEX=1 PIP_FIND_LINKS={offline_index} "
+               f"PATH={BIN}:/usr/bin:/bin")
+    cmd = [str(BIN / "vmwheel"), "build", str(make_sdist(tmp_path)), "--ssh-host",
+           f"{ssh_host.user}@127.0.0.1:{ssh_host.port}", "--ssh-key", str(ssh_host.client_key),
+           "--known-hosts", str(known), "--python-root", str(python_tree),
+           "-o", f"environment={env_opt}"]
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "CI": "true",
+           "VMWHEEL_CACHE_DIR": str(tmp_path / "cache")}
+    out = tmp_path / "wheelhouse"
+    proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not list(out.glob("*cp311*.whl")):
+        time.sleep(0.2)
+    assert list(out.glob("*cp311*.whl")), "the first wheel never arrived"
+    first = snapshot(out)
+    proc.send_signal(signal.SIGINT)  # while cp39 builds
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stdout + stderr
+    assert "interrupted" in stderr
+    report = json.loads((out / "report.json").read_text())
+    status = {e["tag"]: e for e in report["interpreters"]}
+    assert status["cp311-cp311"]["status"] == "built"
+    assert status["cp39-cp39"]["status"] == "failed"
+    assert "interrupted" in status["cp39-cp39"]["reason"]
+    lost = [n for n, h in first.items() if snapshot(out).get(n) != h]
+    partial = partial_files(out)
+
+    again = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert again.returncode == 0, again.stdout + again.stderr
+    report = json.loads((out / "report.json").read_text())
+    status = {e["tag"]: e for e in report["interpreters"]}
+    assert status["cp311-cp311"]["reason"] == "kept: built by an earlier run of this sdist"
+    assert status["cp39-cp39"]["status"] == "built"
+    assert snapshot(out)[status["cp311-cp311"]["wheel"]] == first[status["cp311-cp311"]["wheel"]]
+    faults.record("SIGINT on the host process", lost, partial + partial_files(out))
+
+
+def test_link_cut_during_a_command_is_retried(ssh_host, python_tree, offline_index, tmp_path,
+                                              faults):
+    """The session's sshd is killed while a command runs: the channel closes with no exit
+    status, which is a broken link (retried), not a failed build."""
+    import threading
+
+    guest = ssh_host.guest()
+    out = tmp_path / "wh"
+    b = Builder(guest, source.from_file(make_sdist(tmp_path)), Wheelhouse(out), PLAT,
+                out / "logs", env_for(offline_index), {"before-build": "sleep 4"},
+                python_root=python_tree)
+    b.upload()
+
+    def cut():
+        time.sleep(2)  # inside `sleep 4`
+        subprocess.run(["pkill", "-KILL", "-P", str(ssh_host.proc.pid)])
+
+    threading.Thread(target=cut).start()
+    r = b.build_one("cp39-cp39", "3.9")
+    guest.close()
+    assert guest.reconnects >= 1
+    assert r.status == "built", r.reason
+    faults.record("SSH link cut during a command", [], partial_files(out))

@@ -1,0 +1,123 @@
+"""`vmwheel build --ssh-host`: the whole command (resolve, build, repair, test, fetch, report)
+against a real sshd on 127.0.0.1, plus host-key pinning and resume."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.projects import make_sdist
+from tests.support.sshhost import known_hosts_line
+
+pytestmark = pytest.mark.ssh
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture
+def run_build(ssh_host, python_tree, offline_index, tmp_path):
+    known = tmp_path / "known_hosts"
+    known.write_text(known_hosts_line(ssh_host))
+    env_opt = (f"AUDITWHEEL_PLAT=manylinux_2_36_x86_64 PIP_NO_INDEX=1 "
+               f"PIP_FIND_LINKS={offline_index} PATH={BIN}:/usr/bin:/bin")
+
+    def run(sdist, *extra, known_hosts=known, command="build", env_extra=None, **popen):
+        cmd = [str(BIN / "vmwheel"), command, str(sdist), "--ssh-host",
+               f"{ssh_host.user}@127.0.0.1:{ssh_host.port}", "--ssh-key",
+               str(ssh_host.client_key), "--known-hosts", str(known_hosts), "--python-root",
+               str(python_tree), "-o", f"environment={env_opt}", *extra]
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "CI": "true",
+               "VMWHEEL_CACHE_DIR": str(tmp_path / "cache"), **(env_extra or {})}
+        if popen:
+            return subprocess.Popen(cmd, env=env, cwd=tmp_path, **popen)
+        return subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True)
+
+    return run
+
+
+def test_full_build_over_ssh_then_resume_keeps_what_was_built(run_build, tmp_path):
+    sdist = make_sdist(tmp_path)
+    res = run_build(sdist)
+    assert res.returncode == 0, res.stdout + res.stderr
+    out = tmp_path / "wheelhouse"
+    report = json.loads((out / "report.json").read_text())
+    entries = {e["identifier"]: e for e in report["interpreters"]}
+    assert set(entries) == {"cp39-manylinux_x86_64", "cp311-manylinux_x86_64"}
+    assert all(e["status"] == "built" for e in entries.values())
+    assert report["package"]["source_date_epoch"] > 0
+    first = {p.name: p.stat().st_mtime_ns for p in out.glob("*.whl")}
+
+    again = run_build(sdist)  # nothing to do: both wheels are kept, verified by sha256
+    assert again.returncode == 0, again.stdout + again.stderr
+    report = json.loads((out / "report.json").read_text())
+    assert {e["reason"] for e in report["interpreters"]} == {
+        "kept: built by an earlier run of this sdist"}
+    assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.whl")} == first
+    assert "building vmwtestext" not in again.stdout.split("(local sdist)")[-1]
+
+
+def test_selectors_pick_interpreters_on_a_plain_host(run_build, tmp_path):
+    res = run_build(make_sdist(tmp_path), "--build", "cp311-*")
+    assert res.returncode == 0, res.stdout + res.stderr
+    report = json.loads((tmp_path / "wheelhouse" / "report.json").read_text())
+    status = {e["identifier"]: (e["status"], e["reason"]) for e in report["interpreters"]}
+    assert status["cp39-manylinux_x86_64"] == (
+        "skipped", "cp39-manylinux_x86_64 is not selected by build/skip")
+    assert status["cp311-manylinux_x86_64"][0] == "built"
+
+
+def test_unknown_host_key_is_refused(run_build, tmp_path):
+    empty = tmp_path / "empty_known_hosts"
+    empty.write_text("")
+    res = run_build(make_sdist(tmp_path), known_hosts=empty)
+    assert res.returncode == 5, res.stderr  # BuildHostError
+    assert res.stderr.strip().startswith("vmwheel: ")
+    assert f"is not in {empty}" in res.stderr and "ssh-keyscan" in res.stderr
+    assert not list((tmp_path / "wheelhouse").glob("*.whl"))
+
+
+def test_changed_host_key_is_refused(run_build, ssh_host, tmp_path):
+    other = tmp_path / "other_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
+    wrong = tmp_path / "wrong_known_hosts"
+    wrong.write_text(f"[127.0.0.1]:{ssh_host.port} " +
+                     " ".join((tmp_path / "other_key.pub").read_text().split()[:2]) + "\n")
+    res = run_build(make_sdist(tmp_path), known_hosts=wrong)
+    assert res.returncode == 5, res.stderr  # BuildHostError
+    assert "presented a different host key than the one pinned" in res.stderr
+
+
+def test_verify_builds_twice_and_finds_identical_wheels(run_build, tmp_path):
+    res = run_build(make_sdist(tmp_path), command="verify")
+    assert res.returncode == 0, res.stdout + res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[-1] == "vmwheel verify: 2 of 2 wheels identical in two fresh builds"
+    assert sum("identical sha256" in line for line in lines) == 2
+    runs = tmp_path / "wheelhouse-verify"
+    assert sorted(p.name for p in runs.iterdir()) == ["run-1", "run-2"]
+
+
+def test_secrets_never_reach_logs_or_report(run_build, tmp_path, monkeypatch):
+    """An index password (in PIP_EXTRA_INDEX_URL) and a token passed with environment-pass
+    reach the build host's environment but no log line and no report field."""
+    import hashlib
+
+    token = "tok-9f8e7d6c5b4a"
+    password = "pw-1a2b3c4d5e6f"
+    index = f"https://user:{password}@127.0.0.1:9/simple"
+    digest = hashlib.sha256((token + index).encode()).hexdigest()
+    res = run_build(make_sdist(tmp_path), "-o", "environment-pass=UPLOAD_TOKEN",
+                    "-o", "build=cp311-*",
+                    # proves the values did reach the build host, where a hook could use them
+                    "-o", "before-build=printf %s \"$UPLOAD_TOKEN$PIP_EXTRA_INDEX_URL\" | "
+                          f"sha256sum | grep -q {digest}",
+                    env_extra={
+                        "UPLOAD_TOKEN": token,
+                        "PIP_EXTRA_INDEX_URL": index})
+    assert res.returncode == 0, res.stdout + res.stderr
+    out = tmp_path / "wheelhouse"
+    texts = [p.read_text(errors="replace") for p in out.rglob("*")
+             if p.is_file() and p.suffix in (".json", ".log", "")]
+    texts += [res.stdout, res.stderr]
+    assert texts and not [t for t in texts if token in t or password in t]

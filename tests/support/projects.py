@@ -1,0 +1,104 @@
+"""The one factory for sample projects: a project directory (`write_project`) and an sdist of
+it (`make_sdist`, .tar.gz or .zip). Every test that needs a package to build, resolve or
+upload makes it here."""
+
+import io
+import tarfile
+import textwrap
+import time
+import zipfile
+from pathlib import Path
+
+# A one-function C extension module `vmwtestext` (answer() == 42); no build tool beyond
+# setuptools needed.
+EXT_C = """
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+static PyObject *answer(PyObject *self, PyObject *args) { return PyLong_FromLong(42); }
+static PyMethodDef methods[] = {{"answer", answer, METH_NOARGS, ""}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef mod = {PyModuleDef_HEAD_INIT, "vmwtestext", NULL, -1, methods};
+PyMODINIT_FUNC PyInit_vmwtestext(void) { return PyModule_Create(&mod); }
+"""
+
+
+def project_files(name="vmwtestext", version="1.0", requires_python=">=3.8", c_source=EXT_C,
+                  pyproject_extra="", files=None):
+    """{relative path: text} of a setuptools project. With `c_source` it builds the extension
+    module `vmwtestext` from vmwtestext.c; with c_source=None it is pure Python: a package
+    `name` whose ANSWER is 42. `files` adds or replaces files (None as a value drops one)."""
+    rp = f'requires-python = "{requires_python}"\n' if requires_python else ""
+    out = {"pyproject.toml": textwrap.dedent(f"""\
+        [build-system]
+        requires = ["setuptools>=64"]
+        build-backend = "setuptools.build_meta"
+
+        [project]
+        name = "{name}"
+        version = "{version}"
+        """) + rp + pyproject_extra}
+    if c_source is None:
+        out[f"{name}/__init__.py"] = "ANSWER = 42\n"
+    else:
+        out["setup.py"] = ("from setuptools import setup, Extension\n"
+                           "setup(ext_modules=[Extension('vmwtestext', ['vmwtestext.c'])])\n")
+        out["vmwtestext.c"] = c_source
+    for rel, text in (files or {}).items():
+        if text is None:
+            out.pop(rel, None)
+        else:
+            out[rel] = text
+    return out
+
+
+def pkg_info_text(name, version, requires_python):
+    text = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    if requires_python:
+        text += f"Requires-Python: {requires_python}\n"
+    return text
+
+
+def write_project(dest, name="vmwtestext", version="1.0", requires_python=">=3.8",
+                  c_source=EXT_C, pyproject_extra="", files=None, dirname=None):
+    """Write the project into dest/<dirname> (default '<name>-<version>-src'); return that dir."""
+    root = Path(dest) / (dirname or f"{name}-{version}-src")
+    for rel, text in project_files(name, version, requires_python, c_source, pyproject_extra,
+                                   files).items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+def write_archive(path, members):
+    """A .tar.gz or .zip (by `path`'s suffix) holding {member name: str or bytes}."""
+    path = Path(path)
+    data = {m: v.encode() if isinstance(v, str) else v for m, v in members.items()}
+    if path.name.endswith(".zip"):
+        with zipfile.ZipFile(path, "w") as z:
+            for member, blob in data.items():
+                z.writestr(member, blob)
+    elif path.name.endswith(".tar.gz"):
+        with tarfile.open(path, "w:gz") as t:
+            for member, blob in data.items():
+                info = tarfile.TarInfo(member)
+                info.size, info.mode, info.mtime = len(blob), 0o644, int(time.time())
+                t.addfile(info, io.BytesIO(blob))
+    else:
+        raise ValueError(f"not .tar.gz or .zip: {path}")
+    return path
+
+
+def make_sdist(dest, name="vmwtestext", version="1.0", requires_python=">=3.8", c_source=EXT_C,
+               pyproject_extra="", files=None, fmt="tar.gz", pkg_info=True):
+    """A real sdist dest/<name>-<version>.<fmt> of `write_project`'s project (whose tree is
+    left in dest/<name>-<version>-src). pkg_info: True writes PKG-INFO from the arguments, a
+    str is written as PKG-INFO, False leaves it out."""
+    project = write_project(dest, name, version, requires_python, c_source, pyproject_extra,
+                            files)
+    top = f"{name}-{version}"
+    members = {f"{top}/{p.relative_to(project).as_posix()}": p.read_bytes()
+               for p in sorted(project.rglob("*")) if p.is_file()}
+    if pkg_info is True:
+        pkg_info = pkg_info_text(name, version, requires_python)
+    if pkg_info:
+        members[f"{top}/PKG-INFO"] = pkg_info
+    return write_archive(Path(dest) / f"{top}.{fmt}", members)

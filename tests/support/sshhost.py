@@ -1,0 +1,70 @@
+"""A real build host without a VM: Debian's sshd on 127.0.0.1 with a throwaway host key, and an
+/opt/python-style tree whose interpreters are the host's own (pyenv). The build loop runs
+against it at native speed, over real SSH and SFTP."""
+
+import getpass
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from tests.support.net import free_port
+
+SSHD = "/usr/sbin/sshd"
+SFTP = "/usr/lib/openssh/sftp-server"
+
+
+class SSHHost:
+    def __init__(self, root):
+        self.root = Path(root)
+        self.port = free_port()
+        self.user = getpass.getuser()
+        self.client_key = self.root / "client_key"
+        self.proc = None
+
+    def start(self):
+        r = self.root
+        r.mkdir(parents=True, exist_ok=True)
+        for key in ("host_key", "client_key"):
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(r / key)],
+                           check=True)
+        shutil.copy(r / "client_key.pub", r / "authorized_keys")
+        os.chmod(r / "authorized_keys", 0o600)
+        (r / "sshd_config").write_text(
+            f"Port {self.port}\nListenAddress 127.0.0.1\nHostKey {r / 'host_key'}\n"
+            f"AuthorizedKeysFile {r / 'authorized_keys'}\nPidFile {r / 'sshd.pid'}\n"
+            "UsePAM no\nStrictModes no\nPermitRootLogin prohibit-password\n"
+            "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUseDNS no\n"
+            f"Subsystem sftp {SFTP}\n")
+        Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege-separation dir
+        self.proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(r / "sshd_config")],
+                                     stdout=open(r / "sshd.log", "w"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return self
+            except OSError:
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.1)
+        raise RuntimeError(f"sshd did not start: {(r / 'sshd.log').read_text()}")
+
+    def stop(self):
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+    def guest(self):
+        """A builder.transport.remote.Remote logged in to this host."""
+        from builder.transport.remote import Remote
+
+        return Remote("127.0.0.1", self.port, self.user, key_filename=str(self.client_key))
+
+
+def known_hosts_line(host):
+    """The test host's key as a known_hosts line for 127.0.0.1 on its port."""
+    return f"[127.0.0.1]:{host.port} " + " ".join(
+        (host.root / "host_key.pub").read_text().split()[:2]) + "\n"

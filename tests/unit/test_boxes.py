@@ -1,0 +1,48 @@
+"""A local box is used only while Vagrant's copy of its image has the sha256 recorded at build."""
+
+import json
+
+import pytest
+
+from builder.digest import sha256_of
+from builder.errors import HostNotReady
+from builder.images import boxes
+from builder.model import machine
+
+
+@pytest.fixture
+def built_box(tmp_path, monkeypatch):
+    monkeypatch.setenv("VMWHEEL_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(boxes, "is_current", lambda spec: True)
+    spec = machine.get()
+    image = boxes.vagrant_image(spec)
+    image.parent.mkdir(parents=True)
+    image.write_bytes(b"qcow2 image as built")
+    marker = boxes.box_dir(spec) / "added.json"
+    marker.parent.mkdir(parents=True)
+    marker.write_text(json.dumps({"box": spec.box, "key": boxes.box_key(spec),
+                                  "image_sha256": sha256_of(image)}))
+    return spec, image
+
+
+def test_unchanged_image_is_accepted(built_box):
+    spec, _ = built_box
+    boxes.require_box(spec)
+
+
+def test_tampered_image_is_refused(built_box):
+    spec, image = built_box
+    image.write_bytes(b"qcow2 image with a backdoor")
+    with pytest.raises(HostNotReady) as e:
+        boxes.require_box(spec)
+    assert e.value.exit_code == 4
+    assert "is not the one that was built" in e.value.what
+    assert e.value.todo == f"run `vmwheel box build --machine {spec.name} --force`"
+
+
+def test_a_box_that_is_not_built_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("VMWHEEL_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(boxes, "is_current", lambda spec: False)
+    spec = machine.get()
+    with pytest.raises(HostNotReady, match=f"box {spec.box} is not built"):
+        boxes.require_box(spec)

@@ -1,0 +1,22 @@
+"""`vmwheel doctor` names each problem and the command that fixes it."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+VMWHEEL = Path(sys.executable).parent / "vmwheel"
+
+
+def test_doctor_without_libvirt_names_it_and_the_fix(tmp_path):
+    # A libvirt URI whose socket does not exist: virsh really cannot reach a daemon.
+    env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+           "VMWHEEL_CACHE_DIR": str(tmp_path / "cache"),
+           "VMWHEEL_LIBVIRT_URI": f"qemu+unix:///system?socket={tmp_path}/no-libvirt.sock"}
+    res = subprocess.run([str(VMWHEEL), "doctor"], capture_output=True, text=True, env=env)
+    assert res.returncode == 4, res.stdout + res.stderr  # HostNotReady
+    lines = res.stdout.splitlines()
+    i = next(i for i, line in enumerate(lines) if "libvirtd: not running" in line)
+    assert lines[i].startswith("FAIL") and f"{tmp_path}/no-libvirt.sock" in lines[i]
+    assert lines[i + 1].strip().startswith("-> run: vmwheel host setup")
+    assert any(line.startswith("FAIL  box vmwheel/bullseye-x86_64: not built") for line in lines)
+    assert lines[-1].startswith("vmwheel doctor: ") and "problem(s)" in lines[-1]
