@@ -36,7 +36,8 @@ def pythons_of(machines):
     """The interpreter versions ("X.Y") that the source must suit, for resolving a package."""
     if machines is None:
         return list(ANY_PYTHON)
-    return sorted({p.rstrip("t") for m in machines for p in m.python_versions()})
+    versions = {p.rstrip("t") for m in machines for p in m.python_versions()}
+    return sorted(versions, key=lambda v: tuple(int(x) for x in v.split(".")))
 
 
 def classify(r, src, opts, earlier):
