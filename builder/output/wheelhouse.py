@@ -38,8 +38,10 @@ class Wheelhouse:
     def __init__(self, path):
         self.path = Path(path)  # made only when something is written into it
 
-    def fetch(self, remote, remote_path, name, sha256, size):
-        """Download `remote_path` as `name`; return the final path once verified."""
+    def fetch(self, remote, remote_path, name, sha256, size, check=None):
+        """Download `remote_path` as `name`; return the final path once verified. `check`,
+        if given, is called with the downloaded file before it is moved into place: what it
+        raises leaves nothing behind."""
         if not WHEEL_NAME.fullmatch(name):
             raise BuildHostError(f"the guest reported an invalid wheel file name {name!r}",
                                "report this as a bug; nothing was written")
@@ -53,6 +55,8 @@ class Wheelhouse:
                 raise BuildHostError(
                     f"{name} arrived corrupted (size {got_size} vs {size}, sha256 "
                     f"{got_sha[:12]} vs {sha256[:12]})", "rerun the build")
+            if check:
+                check(tmp)
             os.chmod(tmp, 0o644)
             final = self.path / name
             os.replace(tmp, final)

@@ -19,6 +19,7 @@ from ..errors import VmwheelError
 from ..model.result import Result, Status
 from ..output.display import NullDisplay, Tee
 from ..transport.shell import fill, q
+from . import symbols
 from .guest import GUEST_CA, GUEST_ROOT, IMPORT_TEST, PROJECT
 
 
@@ -189,7 +190,15 @@ class Builder:
         w.result.sha256, w.result.size = digest[0], int(digest[2])
 
     def _fetch(self, w):
-        self.wheelhouse.fetch(self.remote, w.wheel, w.repaired, w.result.sha256, w.result.size)
+        """Download, verify, and refuse what auditwheel cannot see (stages/symbols.py)."""
+        def check(path):
+            found = symbols.unresolved(path, name=w.repaired)
+            if found:
+                w.log.write(f"\n==> [fetch] refused: {symbols.describe(found)}\n")
+                raise StageFailed(symbols.describe(found))
+
+        self.wheelhouse.fetch(self.remote, w.wheel, w.repaired, w.result.sha256, w.result.size,
+                              check=check)
 
     def _one_file(self, remote_dir, log_file):
         out = self.remote.check(f"ls -1 {q(remote_dir)}", log=log_file)

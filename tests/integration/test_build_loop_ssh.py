@@ -13,7 +13,7 @@ from builder.output.wheelhouse import Wheelhouse
 from builder.sources import source
 from builder.stages.build import Builder, StageFailed
 from builder.stages.guest import list_interpreters
-from tests.support.projects import make_sdist
+from tests.support.projects import EXT_C, make_sdist
 
 pytestmark = pytest.mark.ssh
 PLAT = "manylinux_2_36_x86_64"  # the test host is Debian 12 (glibc 2.36)
@@ -139,3 +139,33 @@ def test_before_all_failure_names_the_hook(guest, python_tree, offline_index, tm
         with pytest.raises(StageFailed, match="before-all failed"):
             b.run_hook("before-all", "exit 4", log)
     assert "ok from before-all" in (tmp_path / "before-all.log").read_text()
+
+
+# An extension that calls getrandom through a hand-written prototype, linked (for cp39 only)
+# without libc, as a build against a C library that lacks getrandom would link it: an
+# unversioned reference that auditwheel does not see (cos from libm keeps symbol versions).
+GETRANDOM_C = EXT_C.replace(
+    "static PyObject *answer", "#include <math.h>\n"
+    "extern long getrandom(void *b, unsigned long n, unsigned f);\nstatic PyObject *answer").replace(
+    "return PyLong_FromLong(42);",
+    "char b[4]; getrandom(b, 4, 0); return PyLong_FromLong(42 + (long)cos(b[0] * 0.0) - 1);")
+GETRANDOM_SETUP = (
+    "import sys\nfrom setuptools import setup, Extension\n"
+    "link = ['-nodefaultlibs', '-lm'] if sys.version_info[:2] == (3, 9) else []\n"
+    "setup(ext_modules=[Extension('vmwtestext', ['vmwtestext.c'], extra_link_args=link)])\n")
+
+
+def test_an_unversioned_newer_glibc_symbol_fails_that_interpreter_only(
+        guest, python_tree, offline_index, tmp_path):
+    out = tmp_path / "wheelhouse"
+    sdist = make_sdist(tmp_path, c_source=GETRANDOM_C, files={"setup.py": GETRANDOM_SETUP})
+    b = builder_for(guest, sdist, out, python_tree, offline_index)
+    results = {t: b.build_one(t, py) for t, py in list_interpreters(guest, python_tree)}
+    bad, good = results["cp39-cp39"], results["cp311-cp311"]
+    assert bad.status == "failed"
+    assert bad.reason.startswith("vmwtestext.cpython-39-x86_64-linux-gnu.so calls getrandom "
+                                 "without a symbol version"), bad.reason
+    assert "imported vmwtestext" in Path(bad.log).read_text()  # it loads here: glibc 2.36
+    assert good.status == "built", good.reason
+    assert sorted(p.name for p in out.iterdir() if p.suffix == ".whl") == [good.wheel]
+    assert not [p for p in os.listdir(out) if p.endswith(".part")]
