@@ -90,11 +90,10 @@ def _dynamic(elf):
             continue
         if sym["st_shndx"] != "SHN_UNDEF":
             defined.add(sym.name)
-        elif sym["st_info"]["bind"] == "STB_GLOBAL" and versym is not None and \
-                versym.get_symbol(i)["ndx"] in ("VER_NDX_LOCAL", "VER_NDX_GLOBAL"):
+        elif sym["st_info"]["bind"] == "STB_GLOBAL" and (
+                versym is None  # no version information at all: every reference is bare
+                or versym.get_symbol(i)["ndx"] in ("VER_NDX_LOCAL", "VER_NDX_GLOBAL")):
             unversioned.add(sym.name)
-    if versym is None:  # no version information at all: nothing can be judged
-        unversioned = set()
     return needed, defined, unversioned
 
 

@@ -121,6 +121,16 @@ def test_a_function_glibc_never_had_is_not_judged(tmp_path):
     assert symbols.unresolved(wheel(tmp_path, {"pkg/own.so": so})) == {}
 
 
+def test_a_file_without_any_symbol_version_is_judged_too(tmp_path):
+    """Only Python calls and getrandom: no .gnu.version section at all."""
+    source = ("extern long getrandom(void *b, unsigned long n, unsigned f);\n"
+              "extern void *PyLong_FromLong(long);\n"
+              "void *f(void) { char b[4]; return PyLong_FromLong(getrandom(b, 4, 0)); }\n")
+    so = shared(tmp_path, "bare.so", source, "-nodefaultlibs")
+    assert symbols.unresolved(wheel(tmp_path, {"pkg/bare.so": so})) == {"pkg/bare.so":
+                                                                          ["getrandom"]}
+
+
 def test_files_that_are_not_elf_are_ignored(tmp_path):
     fake = tmp_path / "x.so"
     fake.write_bytes(b"not an ELF file")

