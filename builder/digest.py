@@ -2,6 +2,8 @@
 
 import hashlib
 
+from . import log
+
 
 def sha256_of(path):
     h = hashlib.sha256()
@@ -9,3 +11,15 @@ def sha256_of(path):
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def cached(path, digest, expected):
+    """True if `path` exists and digest(path) == expected. A cached file that does not match is
+    removed (with one line saying so), to be fetched again."""
+    if not path.exists():
+        return False
+    if digest(path) == expected:
+        return True
+    log.say(f"{path} in the cache does not match its checksum; fetching it again")
+    path.unlink()
+    return False

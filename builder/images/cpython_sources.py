@@ -14,11 +14,10 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import log
-from ..digest import sha256_of
+from ..digest import cached, sha256_of
 from ..errors import ConfigurationError, HostNotReady, VmwheelError
 from ..host import pipconfig
-from ..paths import PROVISION_DIR, cache_dir
+from ..paths import PROVISION_DIR, cache_dir, ensure_dir
 from .aptsources import debian_mirror
 
 LOCK = PROVISION_DIR / "pythons.lock"
@@ -82,14 +81,9 @@ def _download(url, dest):
 def fetch(version, source_dir=None):
     """Path of the verified source tarball of `version` in the source cache."""
     src = lookup(version)
-    source_dir = Path(source_dir or cache_dir() / "sources")
-    source_dir.mkdir(parents=True, exist_ok=True)
-    dest = source_dir / src.upstream
-    if dest.exists():
-        if sha256_of(dest) == src.sha256:
-            return dest
-        log.say(f"{dest} in the source cache does not match its sha256; fetching it again")
-        dest.unlink()
+    dest = ensure_dir(source_dir or cache_dir() / "sources") / src.upstream
+    if cached(dest, sha256_of, src.sha256):
+        return dest
     tried = []
     for mirror in mirrors():
         url = url_for(mirror, src)

@@ -15,9 +15,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import log
 from ..errors import HostNotReady
-from ..paths import PROVISION_DIR, cache_dir
+from ..digest import cached
+from ..paths import PROVISION_DIR, cache_dir, ensure_dir
 
 SCRIPT = PROVISION_DIR / "install-floor-toolchain.sh"
 
@@ -72,14 +72,10 @@ def _npm_pack(spec, dest_dir):
 
 def fetch(pin=PIN, toolchain_dir=None):
     """Path of the verified package tarball in the toolchain cache, fetched if need be."""
-    toolchain_dir = Path(toolchain_dir or cache_dir() / "toolchains")
-    toolchain_dir.mkdir(parents=True, exist_ok=True)
+    toolchain_dir = ensure_dir(toolchain_dir or cache_dir() / "toolchains")
     dest = toolchain_dir / pin.tgz_name
-    if dest.exists():
-        if integrity_of(dest) == pin.integrity:
-            return dest
-        log.say(f"{dest} in the toolchain cache does not match its sha512; fetching it again")
-        dest.unlink()
+    if cached(dest, integrity_of, pin.integrity):
+        return dest
     if shutil.which("npm") is None:
         raise HostNotReady(f"npm is needed to fetch the floor toolchain {pin.spec}",
                            "install npm (apt-get install npm) and configure its registry")
