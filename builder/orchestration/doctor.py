@@ -7,7 +7,7 @@ import subprocess
 
 from ..errors import HostNotReady
 from ..host import pipconfig
-from ..host import prepare as hostsetup
+from ..host import prepare
 from ..images import boxes
 from ..model.machine import load_table
 from ..paths import cache_dir, libvirt_dir, libvirt_uri, storage_pool
@@ -17,18 +17,18 @@ MIN_FREE_GIB = 10
 
 def checks():
     """Yield (ok, what, fix); fix is None when ok or nothing is to be done."""
-    pkgs = hostsetup.missing_packages()
+    pkgs = prepare.missing_packages()
     yield (not pkgs, "host packages: " + (f"missing {', '.join(pkgs)}" if pkgs else "present"),
            "vmwheel host setup")
     if shutil.which("vagrant"):
         res = subprocess.run(["vagrant", "--version"], capture_output=True, text=True,
                              env=dict(os.environ, VAGRANT_CHECKPOINT_DISABLE="1"))
         yield True, f"vagrant: {res.stdout.strip()}", None
-    running = hostsetup.libvirt_reachable()
+    running = prepare.libvirt_reachable()
     yield (running, f"libvirtd: {'running' if running else 'not running'} ({libvirt_uri()})",
            "vmwheel host setup (or: libvirtd -d, or systemctl start libvirtd)")
     if running:
-        pool = hostsetup.virsh("pool-info", storage_pool(), check=False)
+        pool = prepare.virsh("pool-info", storage_pool(), check=False)
         yield (pool.returncode == 0 and "running" in pool.stdout,
                f"storage pool {storage_pool()}: "
                + ("active" if pool.returncode == 0 else "missing"), "vmwheel host setup")

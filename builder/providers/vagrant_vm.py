@@ -80,12 +80,14 @@ class VagrantVM(BuildHost):
 
     def lock(self):
         self.dot.mkdir(parents=True, exist_ok=True)
-        self._lock = open(self.dot / "lock", "w")
+        lock = open(self.dot / "lock", "w")
         try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            lock.close()
             raise BuildHostError(f"machine {self.name} is in use by another vmwheel run",
                                  "wait for it to finish, or use another --machine") from None
+        self._lock = lock
 
     def up(self):
         """Boot (or reuse) the VM and return a Remote connected to it."""
@@ -114,7 +116,11 @@ class VagrantVM(BuildHost):
                       learn_host_key=not self.known_hosts.exists())
 
     def finish(self, failed=False):
-        """Destroy the VM unless asked to keep it; never leave a half-made domain behind."""
+        """Destroy the VM unless asked to keep it; never leave a half-made domain behind. A run
+        that did not get the machine's lock started nothing and touches nothing (the VM may be
+        another run's)."""
+        if self._lock is None:
+            return
         if self.keep and not failed:
             log.say(f"keeping {self.name} running (--keep-vm); "
                     f"`vmwheel vm destroy --machine {self.name}` removes it")
