@@ -4,6 +4,8 @@ Every expected failure is a subclass of `VmwheelError`; its class says which exi
 process ends with (README, "Errors"). Front ends print `line()` and exit with `exit_code`.
 """
 
+from .redact import redact
+
 
 class VmwheelError(Exception):
     """A failure explained in one line; `todo` says what the user should do next."""
@@ -18,9 +20,9 @@ class VmwheelError(Exception):
             self.exit_code = exit_code
 
     def line(self):
-        if self.todo:
-            return f"vmwheel: {self.what}; {self.todo}"
-        return f"vmwheel: {self.what}"
+        """The one line users see, with credentials redacted."""
+        text = f"vmwheel: {self.what}; {self.todo}" if self.todo else f"vmwheel: {self.what}"
+        return redact(text)
 
 
 class BuildFailed(VmwheelError):

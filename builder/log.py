@@ -7,6 +7,8 @@ silences everything but errors (front ends print those).
 
 import sys
 
+from .redact import redact
+
 _sink = None  # the open display, if any: an object with .line(text)
 _quiet = False
 
@@ -15,7 +17,7 @@ def say(msg):
     """One progress line: `vmwheel: msg`."""
     if _quiet:
         return
-    text = f"vmwheel: {msg}"
+    text = redact(f"vmwheel: {msg}")
     if _sink is not None:
         _sink.line(text)
     else:
@@ -24,7 +26,7 @@ def say(msg):
 
 def warn(msg):
     """A line that is shown even with -q (on stderr)."""
-    print(f"vmwheel: warning: {msg}", file=sys.stderr, flush=True)
+    print(redact(f"vmwheel: warning: {msg}"), file=sys.stderr, flush=True)
 
 
 def attach(sink, quiet=False):

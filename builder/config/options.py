@@ -8,16 +8,17 @@ from OPTIONS.
 """
 
 import configparser
+import difflib
 import os
-import re
-import shlex
 import sys
 import types
 from dataclasses import dataclass
 
+from .. import log
 from ..errors import ConfigurationError
-from ..model.arch import BUILDABLE
-from .selectors import check_selectors, matches
+from .converters import (BadValue, int_in, one_of, to_archs, to_bool, to_env, to_list,
+                         to_output_dir, to_selectors, to_str, to_targets)
+from .selectors import matches
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -25,87 +26,6 @@ else:  # pragma: no cover - Python 3.9/3.10
     import tomli as tomllib
 
 DEFAULT_REPAIR = "auditwheel repair --plat {plat} -w {dest_dir} {wheel}"
-TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
-
-
-class BadValue(ValueError):
-    """Raised by a converter; `allowed` says what would be accepted."""
-
-    def __init__(self, allowed):
-        super().__init__(allowed)
-        self.allowed = allowed
-
-
-def to_bool(value, where):
-    if isinstance(value, bool):
-        return value
-    if str(value).lower() in TRUE | FALSE:
-        return str(value).lower() in TRUE
-    raise BadValue("true or false")
-
-
-def to_int(value, where):
-    try:
-        n = int(value)
-    except (TypeError, ValueError):
-        raise BadValue("a whole number >= 0") from None
-    if n < 0:
-        raise BadValue("a whole number >= 0")
-    return n
-
-
-def to_list(value, where):
-    items = value if isinstance(value, list) else str(value).replace(",", " ").split()
-    return [str(i) for i in items]
-
-
-def to_str(value, where):
-    if isinstance(value, list):  # TOML arrays of commands join with &&
-        return " && ".join(str(v) for v in value)
-    return str(value)
-
-
-def to_env(value, where):
-    """'A=1 B="x y"' -> {'A': '1', 'B': 'x y'}."""
-    if isinstance(value, dict):
-        return {str(k): str(v) for k, v in value.items()}
-    env = {}
-    for item in shlex.split(str(value)):
-        key, eq, val = item.partition("=")
-        if not eq or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
-            raise ConfigurationError(f"bad environment entry {item!r} in {where}",
-                                     "write NAME=value pairs")
-        env[key] = val
-    return env
-
-
-def one_of(*choices):
-    def convert(value, where):
-        value = to_str(value, where)
-        if value not in choices:
-            raise BadValue(" or ".join(c for c in choices if c))
-        return value
-    return convert
-
-
-def to_archs(value, where):
-    items = to_list(value, where)
-    if not set(items) <= {a.value for a in BUILDABLE}:
-        raise BadValue(" and/or ".join(a.value for a in BUILDABLE))
-    return items
-
-
-def to_targets(value, where):
-    items = to_list(value, where)
-    if not all(re.fullmatch(r"(many|musl)linux_\d+_\d+", t) for t in items):
-        raise BadValue("policies like manylinux_2_31")
-    return items
-
-
-def to_selectors(value, where):
-    value = to_str(value, where)
-    check_selectors(value, where)
-    return value
 
 
 @dataclass(frozen=True)
@@ -154,7 +74,7 @@ OPTIONS = [
            "pytest {project}/tests"),
     Option("build-frontend", one_of("pip", "build"), "pip", "pip (pip wheel) or build "
            "(python -m build)", "build"),
-    Option("output-dir", to_str, "wheelhouse", "where wheels, SHA256SUMS, report.json and "
+    Option("output-dir", to_output_dir, "wheelhouse", "where wheels, SHA256SUMS, report.json and "
            "logs go", "dist"),
     Option("provider", one_of("libvirt"), "libvirt", "Vagrant provider (libvirt)", "libvirt"),
     Option("driver", one_of("", "kvm", "qemu"), "", "libvirt driver: kvm or qemu (default: "
@@ -162,8 +82,8 @@ OPTIONS = [
     Option("keep-vm", to_bool, False, "leave the VM running for the next build", "true"),
     Option("resume", to_bool, True, "keep wheels that an earlier run built from the same "
            "sdist (verified by sha256) instead of building them again", "false"),
-    Option("memory", to_int, 0, "guest memory in MiB (default: the machine's)", "4096"),
-    Option("cpus", to_int, 0, "guest CPUs (default: the machine's)", "2"),
+    Option("memory", int_in(256, 1 << 20), 0, "guest memory in MiB (default: the machine's)", "4096"),
+    Option("cpus", int_in(1, 1024), 0, "guest CPUs (default: the machine's)", "2"),
 ]
 BY_NAME = {o.name: o for o in OPTIONS}
 
@@ -199,8 +119,23 @@ def read_project(pyproject_text=None, setup_cfg_text=None):
     return found
 
 
+# VMWHEEL_* variables that are not options (README: How it runs on this kind of host).
+SETTINGS = {"VMWHEEL_CACHE_DIR", "VMWHEEL_LIBVIRT_URI", "VMWHEEL_LIBVIRT_DIR",
+            "VMWHEEL_DEBIAN_MIRROR", "VMWHEEL_CPYTHON_MIRRORS", "VMWHEEL_RUNTIME",
+            "VMWHEEL_MACHINES"}
+_warned = set()
+
+
 def env_values(environ):
-    """[(name, value, where)] from VMWHEEL_<NAME> variables (BUILD, TEST_COMMAND, ...)."""
+    """[(name, value, where)] from VMWHEEL_<NAME> variables (BUILD, TEST_COMMAND, ...); an
+    unknown VMWHEEL_ variable is named once, with the closest known one."""
+    known = {o.env_var for o in OPTIONS} | SETTINGS
+    for var in sorted(v for v in environ if v.startswith("VMWHEEL_") and v not in known):
+        if var not in _warned:
+            _warned.add(var)
+            close = difflib.get_close_matches(var, sorted(known), n=1)
+            log.warn(f"{var} is not a vmwheel setting and is ignored"
+                     + (f"; did you mean {close[0]}?" if close else ""))
     return [(o.name, environ[o.env_var], f"environment {o.env_var}")
             for o in OPTIONS if o.env_var in environ]
 

@@ -106,7 +106,7 @@ def add_ssh_flags(p):
 
 
 def ssh_target(args):
-    if not args.ssh_host:
+    if args.ssh_host is None:  # given but empty is refused by the SSH host itself
         return None
     return {"address": args.ssh_host, "key": args.ssh_key, "known_hosts": args.known_hosts,
             "python_root": args.python_root}

@@ -20,6 +20,7 @@ from invoke import Collection, Exit
 from ..config.options import OPTIONS
 from ..orchestration import commands, doctor as doctor_mod
 from ..output import upload as upload_mod
+from ..redact import redact
 from .guard import guarded
 
 BY_KEYWORD = {o.fab_keyword: o for o in OPTIONS}
@@ -185,7 +186,7 @@ def _translate_command_line():
                 try:
                     translated = fab3_words(word)
                 except ValueError as exc:
-                    print(f"vmwheel: {exc}", file=sys.stderr)
+                    print(redact(f"vmwheel: {exc}"), file=sys.stderr)
                     raise SystemExit(2) from None
                 new.extend(translated or [word])
             words[:] = new

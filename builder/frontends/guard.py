@@ -3,6 +3,7 @@
 import sys
 
 from ..errors import INTERNAL, INTERRUPTED, VmwheelError
+from ..redact import redact
 
 
 def guarded(func, debug=False):
@@ -20,6 +21,6 @@ def guarded(func, debug=False):
     except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into a line
         if debug:
             raise
-        print(f"vmwheel: internal error: {type(exc).__name__}: {exc}; rerun with --debug "
-              "and report it", file=sys.stderr)
+        print(redact(f"vmwheel: internal error: {type(exc).__name__}: {exc}; rerun with "
+                     "--debug and report it"), file=sys.stderr)
         return INTERNAL

@@ -59,7 +59,7 @@ def build(spec, machine=None, cli=None, quiet=False, verbose=False, ssh=None):
 def verify(spec, machine=None, cli=None, quiet=False, ssh=None):
     """Build `spec` twice from scratch (two fresh VMs of the same box) and compare the wheels."""
     cli = dict(cli or {})
-    base = Path(cli.get("output-dir") or "wheelhouse")
+    base = Path(Options(cli=cli)["output-dir"]).resolve()  # checked: not empty, not /
     runs = [base.with_name(base.name + "-verify") / f"run-{i}" for i in (1, 2)]
     with Display(choose_mode(quiet)) as display:
         for run_dir in runs:

@@ -42,11 +42,13 @@ class BuildRun:
 
     def execute(self):
         """Build everything; return 0 or raise a VmwheelError with the exit code."""
+        plain = SSHHost(**self.ssh) if self.ssh else None  # its address is checked first
+        effective_options(self.cli)  # so are the command line and environment
         work = Path(tempfile.mkdtemp(prefix="resolve-", dir=ensure_dir(cache_dir() / "work")))
         try:
             self._resolve(work)
             try:
-                for host in self._hosts():
+                for host in [plain] if plain else self._vms():
                     self.described[host.name] = host.describe()
                     planned = planner.plan(self.src, self.opts, host, self.earlier)
                     try:
@@ -76,12 +78,11 @@ class BuildRun:
         log.say(f"building {self.src.name} {self.src.version} ({self.src.note})")
         self.opts = effective_options(self.cli, self.src)
         self.out = Wheelhouse(self.opts["output-dir"])
+        self.out.check_writable()
         self.earlier = resume.earlier_wheels(self.out.path, self.src) \
             if self.opts["resume"] else {}
 
-    def _hosts(self):
-        if self.ssh:
-            return [SSHHost(**self.ssh)]
+    def _vms(self):
         return [VagrantVM(m, self.out.path / "logs" / m.name, keep=self.opts["keep-vm"],
                           driver=self.opts["driver"] or None)
                 for m in planner.select_machines(self.opts, self.machine)]

@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .. import __version__
+from ..redact import redact
 
 
 def make_report(source, results, timings, targets):
@@ -15,12 +16,12 @@ def make_report(source, results, timings, targets):
         "vmwheel": __version__,
         "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "package": {"name": source.name, "version": source.version,
-                    "requires_python": source.requires_python, "how": source.note,
+                    "requires_python": source.requires_python, "how": redact(source.note),
                     "sdist": source.sdist.name, "sdist_sha256": source.sha256,
                     "source_date_epoch": source.source_date_epoch},
         "machines": [targets[n] for n in used if n in targets],
         "durations": {k: round(v, 1) for k, v in timings.items()},
-        "interpreters": [r.as_dict() for r in results],
+        "interpreters": [dict(r.as_dict(), reason=redact(r.reason)) for r in results],
     }
 
 
@@ -32,5 +33,5 @@ def print_summary(results, out_dir):
         style = {"built": "green", "failed": "red", "skipped": "yellow"}.get(r.status, "")
         secs = f"{sum(r.durations.values()):.0f}" if r.durations else "-"
         table.add_row(r.identifier or r.tag, f"[{style}]{r.status}[/]", secs,
-                      r.wheel or r.reason)
+                      r.wheel or redact(r.reason))
     Console().print(table)

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from ..digest import sha256_of
-from ..errors import BuildHostError
+from ..errors import BuildHostError, ConfigurationError
 
 # {distribution}-{version}(-{build})?-{python}-{abi}-{platform}.whl, PEP 427 characters only.
 # Used with fullmatch: no path separators, no newline, no leading dot.
@@ -37,6 +37,23 @@ def atomic_write(path, text):
 class Wheelhouse:
     def __init__(self, path):
         self.path = Path(path)  # made only when something is written into it
+
+    def check_writable(self):
+        """Refuse, before anything runs, an output dir that is /, a file, under a file, or
+        not writable; nothing is created here."""
+        path = self.path.resolve()
+        if path == Path(path.anchor):
+            raise ConfigurationError(f"the output dir {path} is the file system root",
+                                     "choose a directory for the wheels (--output-dir)")
+        probe = path
+        while not probe.exists():
+            probe = probe.parent
+        if not probe.is_dir():
+            raise ConfigurationError(f"the output dir {path} is {'' if probe == path else 'under '}"
+                                     f"a file ({probe})", "choose a directory (--output-dir)")
+        if not os.access(probe, os.W_OK | os.X_OK):
+            raise ConfigurationError(f"the output dir {path} is not writable ({probe})",
+                                     "choose a directory you may write (--output-dir)")
 
     def fetch(self, remote, remote_path, name, sha256, size, check=None):
         """Download `remote_path` as `name`; return the final path once verified. `check`,

@@ -14,9 +14,10 @@ from .base import BuildHost
 class SSHHost(BuildHost):
     def __init__(self, address, key=None, known_hosts=None, python_root="/opt/python"):
         super().__init__()
-        m = re.fullmatch(r"(?:([^@]+)@)?([^:@]+)(?::(\d+))?", address)
-        if not m:
-            raise ConfigurationError(f"bad SSH host {address!r}", "write USER@HOST[:PORT]")
+        m = re.fullmatch(r"(?:([^@\s]+)@)?([^:@\s/]+)(?::(\d{1,5}))?", address)
+        if not m or not 1 <= int(m.group(3) or 22) <= 65535:
+            raise ConfigurationError(f"bad SSH host {address!r}",
+                                     "write USER@HOST[:PORT] with a port from 1 to 65535")
         self.user = m.group(1) or getpass.getuser()
         self.host, self.port = m.group(2), int(m.group(3) or 22)
         self.name = f"ssh-{self.host}-{self.port}"

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
-from ..errors import SourceError
+from ..errors import ConfigurationError, SourceError
 
 SDIST_SUFFIXES = (".tar.gz", ".zip")
 
@@ -51,46 +51,73 @@ class Source:
                 or Version(python.rstrip("t")) in SpecifierSet(self.requires_python))
 
 
-def read_metadata(sdist):
-    """Name, version and Requires-Python from the sdist's top-level PKG-INFO."""
-    sdist = Path(sdist)
+MAX_MEMBER = 1 << 20  # bytes: PKG-INFO, pyproject.toml and setup.cfg are small text files
+NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)  # PEP 508
+
+
+def _top_level(sdist, name):
+    """Bytes of the regular file <top>/name in the sdist, or None; size-capped."""
+    def refuse(why):
+        return SourceError(f"{sdist.name}: {name} {why}", "pass a source distribution made by a "
+                           "build backend (python -m build --sdist)")
     try:
         if sdist.name.endswith(".zip"):
             with zipfile.ZipFile(sdist) as z:
-                names = [n for n in z.namelist() if n.count("/") == 1 and n.endswith("/PKG-INFO")]
-                raw = z.read(names[0]) if names else None
-        else:
-            with tarfile.open(sdist) as t:
-                members = [m for m in t.getmembers()
-                           if m.name.count("/") == 1 and m.name.endswith("/PKG-INFO")]
-                raw = t.extractfile(members[0]).read() if members else None
-    except (OSError, tarfile.TarError, zipfile.BadZipFile) as exc:
-        raise SourceError(f"{sdist} is not a readable sdist ({exc})",
-                           "pass a .tar.gz or .zip source distribution") from None
+                infos = [i for i in z.infolist()
+                         if i.filename.count("/") == 1 and i.filename.endswith("/" + name)]
+                if not infos:
+                    return None
+                kind = (infos[0].external_attr >> 16) & 0o170000  # 0: not recorded
+                if infos[0].is_dir() or kind not in (0, 0o100000):
+                    raise refuse("is not a regular file")
+                if infos[0].file_size > MAX_MEMBER:
+                    raise refuse(f"is larger than {MAX_MEMBER} bytes")
+                return z.read(infos[0])
+        with tarfile.open(sdist) as t:
+            members = [m for m in t.getmembers()
+                       if m.name.count("/") == 1 and m.name.endswith("/" + name)]
+            if not members:
+                return None
+            if not members[0].isfile():
+                raise refuse("is not a regular file")
+            if members[0].size > MAX_MEMBER:
+                raise refuse(f"is larger than {MAX_MEMBER} bytes")
+            return t.extractfile(members[0]).read()
+    except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, ValueError) as exc:
+        raise SourceError(f"{sdist} is not a readable sdist ({type(exc).__name__})",
+                          "pass a .tar.gz or .zip source distribution") from None
+
+
+def read_metadata(sdist):
+    """Name, version and Requires-Python from the sdist's top-level PKG-INFO, checked."""
+    sdist = Path(sdist)
+    raw = _top_level(sdist, "PKG-INFO")
     if raw is None:
         raise SourceError(f"{sdist} has no PKG-INFO", "pass a source distribution made by a "
-                           "build backend (python -m build --sdist)")
+                          "build backend (python -m build --sdist)")
     meta = email.parser.Parser().parsestr(raw.decode("utf-8", "replace"))
+    name, version = (meta.get("Name") or "").strip(), (meta.get("Version") or "").strip()
+    if not NAME.match(name):
+        raise SourceError(f"{sdist.name} has no valid Name in PKG-INFO ({name!r})",
+                          "use a project name made of letters, digits, '.', '_' and '-'")
+    try:
+        Version(version)
+    except InvalidVersion:
+        raise SourceError(f"{sdist.name} has no valid Version in PKG-INFO ({version!r})",
+                          "use a PEP 440 version such as 1.0.2") from None
     requires_python = (meta.get("Requires-Python") or "").strip()
     try:
         SpecifierSet(requires_python)
     except InvalidSpecifier:
         raise SourceError(f"{sdist.name} has an invalid Requires-Python {requires_python!r}",
-                           "fix the project's requires-python") from None
-    return meta["Name"], meta["Version"], requires_python
+                          "fix the project's requires-python") from None
+    return name, version, requires_python
 
 
 def read_member(sdist, name):
     """Text of a top-level file of the sdist (pyproject.toml, setup.cfg), or None."""
-    sdist = Path(sdist)
-    if sdist.name.endswith(".zip"):
-        with zipfile.ZipFile(sdist) as z:
-            names = [n for n in z.namelist() if n.count("/") == 1 and n.endswith("/" + name)]
-            return z.read(names[0]).decode("utf-8", "replace") if names else None
-    with tarfile.open(sdist) as t:
-        members = [m for m in t.getmembers()
-                   if m.name.count("/") == 1 and m.name.endswith("/" + name) and m.isfile()]
-        return t.extractfile(members[0]).read().decode("utf-8", "replace") if members else None
+    raw = _top_level(Path(sdist), name)
+    return None if raw is None else raw.decode("utf-8", "replace")
 
 
 def from_file(path, note="local sdist"):
@@ -168,13 +195,20 @@ def from_requirement(spec, pythons, workdir):
 def from_git(spec, workdir):
     """`git+URL[@REF]` or a path/URL ending in .git: cloned on the host, then made an sdist."""
     url, ref = spec[4:] if spec.startswith("git+") else spec, None
-    m = re.match(r"^(.*\.git|[^@]*?)(?:@([^/@]+))?$", url)
-    if m and m.group(2) and not re.match(r"^[\w.+-]+://[^/]*@", url):
-        url, ref = m.group(1), m.group(2)
+    # @REF is looked for after the host: user:token@host is not a ref.
+    m = re.match(r"^([\w.+-]+://[^/]*)(/.*)?$", url)
+    head, path = (m.group(1), m.group(2) or "") if m else ("", url)
+    m = re.match(r"^(.*\.git|[^@]*?)(?:@([^/@]+))?$", path)
+    if m and m.group(2):
+        url, ref = head + m.group(1), m.group(2)
     dest = Path(workdir) / "git"
     shutil.rmtree(dest, ignore_errors=True)
-    cmd = ["git", "clone", "-q", "--depth", "1"] + (["--branch", ref] if ref else [])
-    res = subprocess.run(cmd + ["--", url, str(dest)], capture_output=True, text=True)
+    cmd = ["git", "clone", "-q"] + (["--branch", ref] if ref else [])
+    res = subprocess.run(cmd + ["--depth", "1", "--", url, str(dest)], capture_output=True,
+                         text=True)
+    if res.returncode != 0 and "shallow" in res.stderr:  # e.g. a dumb HTTP server
+        shutil.rmtree(dest, ignore_errors=True)
+        res = subprocess.run(cmd + ["--", url, str(dest)], capture_output=True, text=True)
     if res.returncode != 0:
         last = (res.stderr.strip().splitlines() or ["no output"])[-1]
         raise SourceError(f"could not clone {url}{'@' + ref if ref else ''}: {last}",
@@ -186,6 +220,9 @@ def from_git(spec, workdir):
 
 def resolve(spec, pythons, workdir):
     """Source for `spec`: an sdist file, a project directory, a git URL, or a requirement."""
+    if not spec.strip():
+        raise ConfigurationError("the package to build is empty",
+                                 "pass a name (msgpack), an sdist, a directory (.) or a git URL")
     if spec.startswith("git+") or re.match(r"^[^@]*\.git(@[^/@]+)?/?$", spec):
         return from_git(spec, workdir)
     path = Path(spec)

@@ -63,14 +63,14 @@ def test_defaults():
 
 
 def test_precedence_cli_env_pyproject_setup_cfg_default():
-    layers = dict(setup_cfg_text="[vmwheel]\nskip = a b\nbuild = s\ncpus = 1\nmemory = 1\n",
+    layers = dict(setup_cfg_text="[vmwheel]\nskip = a b\nbuild = s\ncpus = 1\nmemory = 1024\n",
                   pyproject_text='[tool.vmwheel]\nskip = "p"\nbuild = "p"\ncpus = 2\n',
                   environ={"VMWHEEL_SKIP": "e", "VMWHEEL_BUILD": "e"})
     opts = Options(cli={"skip": "c"}, **layers)
     assert (opts["skip"], opts.origin["skip"]) == ("c", "command line")
     assert (opts["build"], opts.origin["build"]) == ("e", "environment VMWHEEL_BUILD")
     assert (opts["cpus"], opts.origin["cpus"]) == (2, "pyproject.toml [tool.vmwheel]")
-    assert (opts["memory"], opts.origin["memory"]) == (1, "setup.cfg [vmwheel]")
+    assert (opts["memory"], opts.origin["memory"]) == (1024, "setup.cfg [vmwheel]")
     assert (opts["keep-vm"], opts.origin["keep-vm"]) == (False, "default")
 
 

@@ -1,0 +1,121 @@
+"""One converter per kind of option value: (raw value, where it came from) -> typed value.
+
+Raw values are strings (command line, environment, setup.cfg) or TOML types (pyproject.toml).
+A converter raises BadValue saying what would be accepted; bool is not a number, a table is
+not a list, and numbers have ranges.
+"""
+
+import re
+import shlex
+
+from ..errors import ConfigurationError
+from ..model.arch import BUILDABLE
+from .selectors import check_selectors
+
+TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+
+
+class BadValue(ValueError):
+    """Raised by a converter; `allowed` says what would be accepted."""
+
+    def __init__(self, allowed):
+        super().__init__(allowed)
+        self.allowed = allowed
+
+
+def to_bool(value, where):
+    if isinstance(value, bool):
+        return value
+    if str(value).lower() in TRUE | FALSE:
+        return str(value).lower() in TRUE
+    raise BadValue("true or false")
+
+
+def int_in(low, high):
+    """A whole number in [low, high], or 0 for "the machine's own"; bool is not a number."""
+    allowed = f"0 (the machine's) or a whole number from {low} to {high}"
+
+    def convert(value, where):
+        if isinstance(value, bool) or isinstance(value, float):
+            raise BadValue(allowed)
+        try:
+            n = int(str(value).strip())
+        except ValueError:
+            raise BadValue(allowed) from None
+        if n != 0 and not low <= n <= high:
+            raise BadValue(allowed)
+        return n
+    return convert
+
+
+def to_list(value, where):
+    if isinstance(value, (dict, bool, int, float)):
+        raise BadValue("a list of words (a TOML array or a space-separated string)")
+    items = value if isinstance(value, list) else str(value).replace(",", " ").split()
+    if not all(isinstance(i, str) for i in items):
+        raise BadValue("a list of strings")
+    return list(items)
+
+
+def to_str(value, where):
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return " && ".join(value)  # TOML arrays of commands join with &&
+    if not isinstance(value, str):
+        raise BadValue("a string")
+    return value
+
+
+def to_env(value, where):
+    """'A=1 B="x y"' -> {'A': '1', 'B': 'x y'}; a TOML table of strings works too."""
+    if isinstance(value, dict):
+        items = list(value.items())
+    else:
+        try:
+            items = [i.partition("=")[::2] if "=" in i else (i, None)
+                     for i in shlex.split(to_str(value, where))]
+        except ValueError:
+            raise BadValue("NAME=value pairs (quotes balanced)") from None
+    env = {}
+    for key, val in items:
+        if val is None or not isinstance(val, (str, int, float)) or isinstance(val, bool) \
+                or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(key)):
+            raise ConfigurationError(f"bad environment entry {key!r} in {where}",
+                                     "write NAME=value pairs (names: letters, digits, _)")
+        env[str(key)] = str(val)
+    return env
+
+
+def to_output_dir(value, where):
+    value = to_str(value, where)
+    if not value.strip() or value.strip().rstrip("/") == "":
+        raise BadValue("a directory other than / (empty is not allowed)")
+    return value
+
+
+def one_of(*choices):
+    def convert(value, where):
+        value = to_str(value, where)
+        if value not in choices:
+            raise BadValue(" or ".join(c for c in choices if c))
+        return value
+    return convert
+
+
+def to_archs(value, where):
+    items = to_list(value, where)
+    if not set(items) <= {a.value for a in BUILDABLE}:
+        raise BadValue(" and/or ".join(a.value for a in BUILDABLE))
+    return items
+
+
+def to_targets(value, where):
+    items = to_list(value, where)
+    if not all(re.fullmatch(r"(many|musl)linux_\d+_\d+", t) for t in items):
+        raise BadValue("policies like manylinux_2_31")
+    return items
+
+
+def to_selectors(value, where):
+    value = to_str(value, where)
+    check_selectors(value, where)
+    return value

@@ -1,0 +1,77 @@
+"""Mistakes a user can type or put in a file, through the real `vmwheel` command: each is one
+line (what happened; what to do), a documented exit code, no traceback, and the output dir
+untouched. No VM is needed: all of them are refused before one would start."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.projects import make_sdist
+
+VMWHEEL = Path(sys.executable).parent / "vmwheel"
+
+
+def vmwheel(tmp_path, *args, env=None):
+    base = {"PATH": os.environ["PATH"], "VMWHEEL_CACHE_DIR": str(tmp_path / "cache"),
+            "HOME": str(tmp_path)}
+    return subprocess.run([str(VMWHEEL), *map(str, args)], cwd=tmp_path, capture_output=True,
+                          text=True, env=dict(base, **(env or {})), timeout=120)
+
+
+def one_line(res, code):
+    assert res.returncode == code, (res.returncode, res.stdout, res.stderr)
+    lines = res.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("vmwheel: "), res.stderr
+    assert "Traceback" not in res.stdout + res.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("args, env, says", [
+    (["build", ""], {}, "the package to build is empty"),
+    (["build", "x", "--ssh-host", ""], {}, "bad SSH host ''"),
+    (["build", "x", "--ssh-host", "127.0.0.1:99999"], {}, "bad SSH host"),
+    (["build", "x", "--ssh-host", "127.0.0.1:0"], {}, "bad SSH host"),
+    (["build", "x", "-o", "memory=true"], {}, "bad value 'true' for option 'memory'"),
+    (["build", "x", "-o", "memory=1.5"], {}, "bad value '1.5' for option 'memory'"),
+    (["build", "x", "--memory", str(2**63 - 1)], {}, "for option 'memory'"),
+    (["build", "x", "--cpus", "-1"], {}, "for option 'cpus'"),
+    (["build", "x", "--output-dir", "/"], {}, "for option 'output-dir'"),
+    (["build", "x"], {"VMWHEEL_OUTPUT_DIR": ""}, "for option 'output-dir'"),
+    (["build", "x", "--environment", "A B=x"], {}, "bad environment entry"),
+])
+def test_refused_before_anything_runs(tmp_path, args, env, says):
+    assert says in one_line(vmwheel(tmp_path, *args, env=env), 2)
+    assert sorted(p.name for p in tmp_path.iterdir()) in ([], ["cache"])
+
+
+@pytest.mark.parametrize("pyproject_extra, says", [
+    ('\n[tool.vmwheel]\ntest-requires = {a = 1}\n', "for option 'test-requires'"),
+    ('\n[tool.vmwheel]\nenvironment = {"A B" = "x"}\n', "bad environment entry 'A B'"),
+    ('\n[tool.vmwheel]\nmemory = true\n', "for option 'memory'"),
+    ('\n[tool.vmwheel]\ncpus = 1.5\n', "for option 'cpus'"),
+    ('\n[tool.vmwheel]\nbefore-all = 5\n', "for option 'before-all'"),
+])
+def test_a_project_file_with_bad_types(tmp_path, pyproject_extra, says):
+    sdist = make_sdist(tmp_path / "src", pyproject_extra=pyproject_extra)
+    assert says in one_line(vmwheel(tmp_path, "build", sdist, "--output-dir", "out"), 2)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("where", ["file", "under-file"])
+def test_an_output_dir_that_cannot_be_one(tmp_path, where):
+    sdist = make_sdist(tmp_path / "src")
+    (tmp_path / "afile").write_text("precious")
+    out = tmp_path / "afile" if where == "file" else tmp_path / "afile" / "sub"
+    assert "the output dir" in one_line(vmwheel(tmp_path, "build", sdist, "--output-dir", out),
+                                        2)
+    assert (tmp_path / "afile").read_text() == "precious"
+
+
+def test_an_unknown_vmwheel_variable_is_named_with_the_closest_one(tmp_path):
+    res = vmwheel(tmp_path, "config", "show", env={"VMWHEEL_TEST_COMAND": "pytest"})
+    assert res.returncode == 0, res.stderr
+    assert res.stderr.strip() == ("vmwheel: warning: VMWHEEL_TEST_COMAND is not a vmwheel "
+                                  "setting and is ignored; did you mean VMWHEEL_TEST_COMMAND?")
