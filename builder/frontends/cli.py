@@ -2,6 +2,7 @@
 The option flags of `build`, `verify` and `config show` come from the option table."""
 
 import argparse
+import logging
 import sys
 
 from .. import __version__
@@ -148,6 +149,9 @@ def run(args):
 
 def main(argv=None):
     args = parser().parse_args(argv)
+    if args.debug:  # paramiko's own log too
+        logging.basicConfig(level=logging.WARNING)
+        logging.getLogger("paramiko").propagate = True
     return guarded(lambda: run(args), debug=args.debug)
 
 

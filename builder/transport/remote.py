@@ -7,17 +7,25 @@ must present the same key); a plain SSH host must already be in the file. A link
 (connection reset, timeout) is retried with backoff; a command that fails is not.
 """
 
+import logging
 import socket
 import time
+from pathlib import Path
 
 import paramiko
 from fabric import Connection
 
-from ..errors import BuildFailed, BuildHostError, VmwheelError
+from ..errors import BuildFailed, BuildHostError, ConfigurationError, VmwheelError
 from .shell import command_line
 
-# Failures of the link itself (as opposed to a command that ran and failed).
+# Failures of the link itself (as opposed to a command that ran and failed, or a connection
+# that can never work: refused login, wrong host key, not an SSH server; those are not retried).
 LINK_ERRORS = (paramiko.SSHException, socket.error, EOFError)
+# paramiko logs its own tracebacks (a peer that is not an SSH server, a reset) before vmwheel's
+# one line; they are shown only with --debug (frontends/cli.py).
+PARAMIKO_LOG = logging.getLogger("paramiko")
+PARAMIKO_LOG.addHandler(logging.NullHandler())
+PARAMIKO_LOG.propagate = False
 RETRIES = 3
 BACKOFF = 1.0  # seconds, doubled after each failed attempt
 
@@ -34,7 +42,12 @@ class Remote:
 
     def _connection(self):
         if self.conn is None:
-            kwargs = {"look_for_keys": False, "allow_agent": False}
+            kwargs = {"look_for_keys": False, "allow_agent": False,
+                      "banner_timeout": self.connect_timeout,
+                      "auth_timeout": self.connect_timeout}
+            if self.key_filename and not Path(self.key_filename).is_file():
+                raise ConfigurationError(f"the SSH key {self.key_filename} does not exist",
+                                         "pass an existing private key with --ssh-key")
             if self.key_filename:
                 kwargs["key_filename"] = self.key_filename
             conn = Connection(self.host, user=self.user, port=self.port, connect_kwargs=kwargs,
@@ -51,6 +64,17 @@ class Remote:
                     client.set_missing_host_key_policy(paramiko.RejectPolicy())
             try:
                 conn.open()
+            except paramiko.AuthenticationException as exc:
+                raise BuildHostError(f"{self.where} refused the login ({exc})",
+                                     "check the user and the key (--ssh-key): the host must "
+                                     "accept that key for that user") from None
+            except (socket.timeout, TimeoutError):
+                raise BuildHostError(f"no answer from {self.where} within "
+                                     f"{self.connect_timeout} s",
+                                     "check that the host is up and the port is right") from None
+            except socket.gaierror as exc:
+                raise BuildHostError(f"cannot resolve the host of {self.where} ({exc})",
+                                     "check the host name") from None
             except paramiko.BadHostKeyException:
                 raise BuildHostError(f"{self.where} presented a different host key than the "
                                    f"one pinned in {self.known_hosts}",
@@ -59,9 +83,15 @@ class Remote:
             except paramiko.SSHException as exc:
                 if "not found in known_hosts" in str(exc):
                     raise BuildHostError(f"{self.where} is not in {self.known_hosts}",
-                                       "add its host key there (ssh-keyscan, checked by hand)"
-                                       ) from None
-                raise
+                                         "add its host key there (ssh-keyscan, checked by "
+                                         "hand)") from None
+                if "protocol banner" in str(exc) or "Incompatible version" in str(exc):
+                    raise BuildHostError(f"{self.where} is not an SSH server ({exc})",
+                                         "check the host and the port") from None
+                if "No authentication methods" in str(exc):
+                    raise BuildHostError(f"no key to log in to {self.where}",
+                                         "pass one with --ssh-key") from None
+                raise  # the link itself: retried
             if self.known_hosts and self.learn:
                 self.known_hosts.parent.mkdir(parents=True, exist_ok=True)
                 client.save_host_keys(str(self.known_hosts))
