@@ -105,17 +105,27 @@ def read_project(pyproject_text=None, setup_cfg_text=None):
     """[(name, value, where)] from [tool.vmwheel] and [vmwheel] of a project."""
     found = []
     if setup_cfg_text:
-        cp = configparser.ConfigParser()
-        cp.read_string(setup_cfg_text)
+        cp = configparser.ConfigParser(interpolation=None)
+        try:
+            cp.read_string(setup_cfg_text)
+        except configparser.Error as exc:
+            first = str(exc).splitlines()[0]
+            raise ConfigurationError(f"setup.cfg does not parse ({first})",
+                                     "fix the project's setup.cfg") from None
         if cp.has_section("vmwheel"):
             found += [(k, v, "setup.cfg [vmwheel]") for k, v in cp.items("vmwheel")]
     if pyproject_text:
         try:
-            data = tomllib.loads(pyproject_text).get("tool", {}).get("vmwheel", {})
+            data = tomllib.loads(pyproject_text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigurationError(f"pyproject.toml does not parse ({exc})",
                                      "fix the project's pyproject.toml") from None
-        found += [(k, v, "pyproject.toml [tool.vmwheel]") for k, v in data.items()]
+        tool = data.get("tool", {})
+        table = tool.get("vmwheel", {}) if isinstance(tool, dict) else None
+        if not isinstance(table, dict):
+            raise ConfigurationError("pyproject.toml: [tool.vmwheel] is not a table",
+                                     "write it as a [tool.vmwheel] table of options")
+        found += [(k, v, "pyproject.toml [tool.vmwheel]") for k, v in table.items()]
     return found
 
 

@@ -16,12 +16,18 @@ def earlier_wheels(out_path, src):
         report = json.loads((out_path / "report.json").read_text())
     except (OSError, ValueError):
         return {}
-    if report.get("package", {}).get("sdist_sha256") != src.sha256:
+    if not isinstance(report, dict) or not isinstance(report.get("interpreters"), list):
+        return {}  # not a report vmwheel wrote: nothing is kept, it is rewritten
+    package = report.get("package")
+    if not isinstance(package, dict) or package.get("sdist_sha256") != src.sha256:
         return {}
     kept = {}
-    for entry in report.get("interpreters", []):
-        name = entry.get("wheel", "")
-        if entry.get("status") != "built" or not WHEEL_NAME.fullmatch(name or "-"):
+    for entry in report["interpreters"]:
+        if not isinstance(entry, dict):
+            continue
+        name = entry.get("wheel")
+        if entry.get("status") != "built" or not isinstance(name, str) \
+                or not WHEEL_NAME.fullmatch(name):
             continue
         path = out_path / name
         if path.is_file() and sha256_of(path) == entry.get("sha256"):

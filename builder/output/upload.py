@@ -22,7 +22,12 @@ def verify_sums(out_dir):
     if not sums.exists():
         raise BuildFailed(f"no {sums}", f"run `vmwheel build` with --output-dir {out_dir}")
     listed = []
-    for line in sums.read_text().splitlines():
+    try:
+        text = sums.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BuildFailed(f"{sums} cannot be read ({type(exc).__name__})",
+                          f"rebuild the wheels into {out_dir}") from None
+    for line in text.splitlines():
         digest, _, name = line.partition("  ")
         if not WHEEL_NAME.fullmatch(name) or len(digest) != 64:
             raise BuildFailed(f"{sums} has a malformed line: {line!r}", "rebuild the wheels")

@@ -56,7 +56,13 @@ class Remote:
             client.get_host_keys().clear()
             if self.known_hosts:
                 if self.known_hosts.exists():
-                    client.load_host_keys(str(self.known_hosts))
+                    try:
+                        client.load_host_keys(str(self.known_hosts))
+                    except (OSError, ValueError, paramiko.SSHException,
+                            paramiko.hostkeys.InvalidHostKey) as exc:
+                        raise ConfigurationError(
+                            f"the known_hosts file {self.known_hosts} cannot be read "
+                            f"({type(exc).__name__})", "fix or replace that file") from None
                 if self.learn and not client.get_host_keys():
                     # First contact with a VM we just created: pin what it presents.
                     client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
