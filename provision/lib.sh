@@ -4,6 +4,9 @@
 # Usage: . "$(dirname "$0")/lib.sh"   (first thing after `set`, before any cd; $0 is the script)
 # Travels with the scripts: build-debian-box.sh copies provision/*.sh into the chroot, and a
 # public box gets the whole provision/ directory staged at /tmp/vmwheel-provision.
+# Strict mode holds for whoever sources it (the scripts set it too; bash ones add pipefail,
+# which this POSIX sh line leaves as it is).
+set -eu
 
 # usage: print the calling script's `# Usage:` line, and the indented comment lines right after
 # it, to stderr; exit 2.
