@@ -43,10 +43,10 @@ class BuildRun:
     def execute(self):
         """Build everything; return 0 or raise a VmwheelError with the exit code."""
         plain = SSHHost(**self.ssh) if self.ssh else None  # its address is checked first
-        effective_options(self.cli)  # so are the command line and environment
+        given = effective_options(self.cli)  # so are the command line and environment
         work = Path(tempfile.mkdtemp(prefix="resolve-", dir=ensure_dir(cache_dir() / "work")))
         try:
-            self._resolve(work)
+            self._resolve(given, work)
             try:
                 for host in [plain] if plain else self._vms():
                     self.described[host.name] = host.describe()
@@ -69,9 +69,10 @@ class BuildRun:
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
-    def _resolve(self, work):
-        machines = None if self.ssh else planner.select_machines(
-            effective_options(self.cli), self.machine)
+    def _resolve(self, given, work):
+        """The sdist (for the interpreters of the machines `given` options select), then the
+        options with the project's own configuration."""
+        machines = None if self.ssh else planner.select_machines(given, self.machine)
         t0 = time.monotonic()
         self.src = source.resolve(self.spec, planner.pythons_of(machines), work)
         self.timings["resolve"] = time.monotonic() - t0
@@ -103,17 +104,13 @@ class BuildRun:
                 self.display.stage(r.identifier, "waiting for the build host")
         try:
             with host.session() as remote:
-                self._timed_host(host)
                 self._build_in(host, remote, planned)
         except (VmwheelError, KeyboardInterrupt) as exc:
             fail_pending(planned, getattr(exc, "what", "interrupted (Ctrl-C); rerun to finish"))
             raise
-        finally:
-            self._timed_host(host)
+        finally:  # boot and finish, once the session is over
+            self.timings.update({f"{k} {host.name}": v for k, v in host.timings.items()})
             fail_pending(planned, lambda r: f"no interpreter {r.tag} on the build host")
-
-    def _timed_host(self, host):
-        self.timings.update({f"{k} {host.name}": v for k, v in host.timings.items()})
 
     def _build_in(self, host, remote, planned):
         log_dir = self.out.path / "logs" / host.name
