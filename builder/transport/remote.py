@@ -43,7 +43,9 @@ class Remote:
     def _connection(self):
         if self.conn is None:
             kwargs = {"look_for_keys": False, "allow_agent": False,
-                      "banner_timeout": self.connect_timeout,
+                      # Shorter than the handshake's wait (connect_timeout): a silent peer
+                      # then fails as "no banner", not later as "No existing session".
+                      "banner_timeout": self.connect_timeout / 2,
                       "auth_timeout": self.connect_timeout}
             if self.key_filename and not Path(self.key_filename).is_file():
                 raise ConfigurationError(f"the SSH key {self.key_filename} does not exist",
@@ -91,8 +93,12 @@ class Remote:
                     raise BuildHostError(f"{self.where} is not in {self.known_hosts}",
                                          "add its host key there (ssh-keyscan, checked by "
                                          "hand)") from None
-                if "protocol banner" in str(exc) or "Incompatible version" in str(exc):
-                    raise BuildHostError(f"{self.where} is not an SSH server ({exc})",
+                # The transport thread's own failure says more than what reaches us here
+                # (a silent peer may surface as "No existing session").
+                cause = getattr(client.get_transport(), "saved_exception", None)
+                if any(m in f"{exc} {cause}" for m in ("protocol banner", "Incompatible version")):
+                    raise BuildHostError(f"{self.where} is not an SSH server "
+                                         f"({cause or exc})",
                                          "check the host and the port") from None
                 if "No authentication methods" in str(exc):
                     raise BuildHostError(f"no key to log in to {self.where}",
