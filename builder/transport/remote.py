@@ -39,6 +39,7 @@ class Remote:
         self.known_hosts, self.learn = known_hosts, learn_host_key
         self.conn = None
         self.reconnects = 0
+        self.connected_once = False  # then a silent or garbled peer is a lost link: retried
 
     def _connection(self):
         if self.conn is None:
@@ -77,6 +78,8 @@ class Remote:
                                      "check the user and the key (--ssh-key): the host must "
                                      "accept that key for that user") from None
             except (socket.timeout, TimeoutError):
+                if self.connected_once:
+                    raise  # a VM going away mid-build: the link, retried
                 raise BuildHostError(f"no answer from {self.where} within "
                                      f"{self.connect_timeout} s",
                                      "check that the host is up and the port is right") from None
@@ -96,7 +99,8 @@ class Remote:
                 # The transport thread's own failure says more than what reaches us here
                 # (a silent peer may surface as "No existing session").
                 cause = getattr(client.get_transport(), "saved_exception", None)
-                if any(m in f"{exc} {cause}" for m in ("protocol banner", "Incompatible version")):
+                if not self.connected_once and any(
+                        m in f"{exc} {cause}" for m in ("protocol banner", "Incompatible version")):
                     raise BuildHostError(f"{self.where} is not an SSH server "
                                          f"({cause or exc})",
                                          "check the host and the port") from None
@@ -109,6 +113,7 @@ class Remote:
                 client.save_host_keys(str(self.known_hosts))
                 self.learn = False
             self.conn = conn
+            self.connected_once = True
         return self.conn
 
     def _retrying(self, doing, action):

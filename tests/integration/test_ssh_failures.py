@@ -84,3 +84,14 @@ def test_no_key_at_all(ssh_host):
     with pytest.raises(BuildHostError, match="no key to log in|refused the login"):
         remote.call("true")
     assert remote.reconnects == 0
+
+
+def test_after_a_session_a_silent_peer_is_a_lost_link_and_retried(peer, monkeypatch):
+    """A VM killed mid-build may still accept on its forwarded port for a moment: once this
+    Remote has had a session, that is the link going away, retried, not 'not an SSH server'."""
+    monkeypatch.setattr("builder.transport.remote.BACKOFF", 0.01)
+    remote = Remote("127.0.0.1", peer(silent), "nobody", connect_timeout=2)
+    remote.connected_once = True  # as after the first successful connection
+    with pytest.raises(BuildHostError, match="lost the SSH link"):
+        remote.call("true")
+    assert remote.reconnects == 2
