@@ -16,19 +16,25 @@ ANY_PYTHON = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
 
 
 def select_machines(opts, machine=None, table=None):
-    """[MachineSpec]: the explicit machine, else every machine whose (policy, arch) is in
-    targets x archs, sized by the memory and cpus options."""
+    """[MachineSpec]: the explicit machine, else for each (policy, arch) of targets x archs
+    the first machine of the table that has it, sized by the memory and cpus options."""
     table = table or load_table()
     if machine:
-        chosen = [table.get(machine)]
-    else:
-        chosen = [m for m in table.machines.values()
-                  if m.policy in opts["targets"] and m.arch.value in opts["archs"]]
-    if not chosen:
-        raise ConfigurationError(
-            f"no machine for targets {' '.join(opts['targets'])} and archs "
-            f"{' '.join(opts['archs'])}",
-            "see builder/model/machines.json (`vmwheel config show` prints the options)")
+        return [table.get(machine).sized(opts["memory"], opts["cpus"])]
+    first = {}
+    for m in table.machines.values():
+        if m.policy in opts["targets"] and m.arch.value in opts["archs"]:
+            first.setdefault((m.policy, m.arch), m)
+    targets = " ".join(opts["targets"])
+    for arch in opts["archs"]:
+        if not any(m.arch.value == arch for m in first.values()):
+            others = sorted({m.policy for m in table.machines.values() if m.arch.value == arch})
+            raise ConfigurationError(
+                f"no machine for targets {targets} and arch {arch}",
+                (f"machines for {arch} have targets {' '.join(others)}: add one, e.g. "
+                 f"--targets '{targets} {others[-1]}', or drop {arch} from archs") if others else
+                f"drop {arch} from archs (see builder/model/machines.json)")
+    chosen = list(first.values())
     return [m.sized(opts["memory"], opts["cpus"]) for m in chosen]
 
 
@@ -51,6 +57,7 @@ def classify(r, src, opts, earlier):
         r.status, r.reason = Status.BUILT, "kept: built by an earlier run of this sdist"
         r.wheel, r.sha256, r.size = kept["wheel"], kept["sha256"], kept["size"]
         r.auditwheel, r.log = kept.get("auditwheel", ""), kept.get("log", "")
+        r.floor_proof = kept.get("floor_proof", "")
     return r
 
 

@@ -4,19 +4,23 @@
 # Usage: build-debian-box.sh --suite bullseye --arch amd64 --policy manylinux_2_31 \
 #            --mirror URL --wheels DIR --pubkey FILE --out DIR \
 #            [--pythons "3.9.2 3.11.2"] [--sources DIR] [--interp-cache DIR] [--debs DIR] \
-#            [--disk-gb 8]
+#            [--disk-gb 8] [--floor-toolchain TGZ --floor-sha512 SUM]
 #   --wheels        the wheels pinned in provision/tools.txt, for the guest's Python and arch
 #   --pythons       CPython versions (from provision/pythons.lock, suffix t = free-threaded)
 #                   to build from source; without it the distro's python3 is used
 #   --sources       directory with those versions' source tarballs (named as in the lock file)
 #   --interp-cache  built interpreters, one tar per (suite, arch, version, source sha256,
 #                   build-cpython.sh); reused instead of compiling again
+#   --floor-toolchain  the glibc 2.17 toolchain package (builder/images/floor.py pins it), and
+#   --floor-sha512     its npm integrity: the box gets /opt/floor (install-floor-toolchain.sh),
+#                   the libraries of floor-libs.lock (their tarballs in --sources) and CPythons
+#                   built with that toolchain; its self check runs them under glibc 2.17
 # Runs on the host as root.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 suite="" arch="" policy="" mirror="" wheels="" pubkey="" out=""
-pythons="" sources="" icache="" debs="" disk_gb=8
+pythons="" sources="" icache="" debs="" disk_gb=8 floor_tgz="" floor_sum=""
 while [ "$#" -gt 0 ]; do
     [ "$#" -ge 2 ] || usage
     case "$1" in
@@ -32,6 +36,8 @@ while [ "$#" -gt 0 ]; do
         --interp-cache) icache=$2 ;;
         --debs) debs=$2 ;;
         --disk-gb) disk_gb=$2 ;;
+        --floor-toolchain) floor_tgz=$2 ;;
+        --floor-sha512) floor_sum=$2 ;;
         *) usage ;;
     esac
     shift 2
@@ -39,6 +45,9 @@ done
 for v in "$suite" "$arch" "$policy" "$mirror" "$wheels" "$pubkey" "$out"; do
     [ -n "$v" ] || usage
 done
+if { [ -n "$floor_tgz" ] && [ -z "$floor_sum" ]; } || { [ -z "$floor_tgz" ] && [ -n "$floor_sum" ]; }; then
+    usage
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 case "$arch" in
     amd64) plat_arch=x86_64 ;;
@@ -54,7 +63,7 @@ rm -rf "$rootfs"
 # The scripts, wheels and sources go in under /tmp, which pack-box.sh empties.
 stage=/tmp/vmwheel-provision
 mkdir -p "$rootfs$stage/wheels" "$rootfs$stage/sources"
-cp "$here"/*.sh "$here"/tools.txt "$here"/pythons.lock "$rootfs$stage/"
+cp "$here"/*.sh "$here"/tools.txt "$here"/pythons.lock "$here"/floor-libs.lock "$rootfs$stage/"
 cp "$wheels"/*.whl "$rootfs$stage/wheels/"
 cp "$pubkey" "$rootfs$stage/vagrant.pub"
 
@@ -65,6 +74,23 @@ if [ -z "$pythons" ]; then
     in_root sh "$stage/install-distro-python.sh" "$stage/wheels"
 fi
 script_sum=$(sha256sum "$here/build-cpython.sh" | cut -c1-8)
+floor_args=() check_args=()
+if [ -n "$floor_tgz" ]; then
+    cp "$floor_tgz" "$rootfs$stage/floor-toolchain.tgz"
+    in_root sh "$stage/install-floor-toolchain.sh" "$stage/floor-toolchain.tgz" "$floor_sum" \
+        /opt/floor
+    grep -v '^#' "$here/floor-libs.lock" | while read -r _name _version _sha256 file _pool; do
+        cp "$sources/$file" "$rootfs$stage/sources/"
+    done
+    in_root sh "$stage/build-floor-libs.sh" /opt/floor "$stage/sources"
+    rm -f "$rootfs$stage"/sources/* "$rootfs$stage/floor-toolchain.tgz"
+    floor_args=(--floor /opt/floor)
+    check_args=(--floor /opt/floor)
+    # Floor interpreters are cached apart, keyed by what made the floor too.
+    script_sum=$script_sum-floor-$(printf '%s\n' "$floor_sum" |
+        cat - "$here/install-floor-toolchain.sh" "$here/build-floor-libs.sh" \
+            "$here/floor-libs.lock" | sha256sum | cut -c1-8)
+fi
 for spec in $pythons; do
     lock_entry "$spec" "$here/pythons.lock"
     file=$lock_file
@@ -78,7 +104,7 @@ for spec in $pythons; do
         cp "$sources/$file" "$rootfs$stage/sources/$file"
     fi
     in_root sh "$stage/build-cpython.sh" "$lock_version" "$stage/sources/$file" "$lock_sha256" \
-        "$stage/wheels" ${lock_flag:+"$lock_flag"}
+        "$stage/wheels" ${lock_flag:+"$lock_flag"} "${floor_args[@]}"
     rm -f "$rootfs$stage/sources/$file"
     if [ -n "$icache" ] && [ ! -f "$archive.sha256" ]; then
         mkdir -p "$icache"
@@ -91,7 +117,8 @@ done
 in_root sh "$stage/install-auditwheel.sh" "$stage/wheels"
 in_root sh "$stage/set-policy.sh" "$policy" "$plat_arch"
 in_root bash "$stage/configure-base.sh" "$stage/vagrant.pub" "vmwheel-$suite"
-in_root sh -c ". /etc/profile.d/vmwheel.sh && sh $stage/check-build-host.sh $policy $plat_arch"
+in_root sh -c ". /etc/profile.d/vmwheel.sh && sh $stage/check-build-host.sh $policy $plat_arch \
+    ${check_args[*]}"
 
 "$here/pack-box.sh" "$rootfs" "$out" "$disk_gb"
 rm -rf "$rootfs"

@@ -1,22 +1,40 @@
 #!/bin/sh
 # Self check of a build host, run last by the provisioner: a box that fails it is not published.
 # Asserts that the C library is not newer than the policy allows, that every /opt/python/*
-# interpreter runs and has pip, and that auditwheel runs and knows AUDITWHEEL_PLAT.
-# Usage: check-build-host.sh POLICY ARCH      e.g. check-build-host.sh manylinux_2_31 x86_64
+# interpreter runs and has pip, and that auditwheel runs and knows AUDITWHEEL_PLAT. With
+# --floor, the C library that counts is the floor sysroot's, and every interpreter must also run
+# under that glibc's own loader (floor-run).
+# Usage: check-build-host.sh POLICY ARCH [--floor PREFIX]   e.g. check-build-host.sh manylinux_2_31 x86_64
+#   PREFIX  where install-floor-toolchain.sh installed the floor (/opt/floor)
 # POSIX sh: every guest family runs this self check, Alpine (no bash) and CentOS 5 too.
 set -eu
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
-need_args "$#" 2 2
+need_args "$#" 2 4
 policy=$1
 plat=${1}_$2
+floor=""
+if [ "$#" -gt 2 ]; then
+    { [ "$3" = --floor ] && [ "$#" -eq 4 ]; } || usage
+    floor=$4
+fi
 fail() { die "check-build-host: $*"; }
 
 case "$policy" in
     manylinux_*_*)
         want_major=$(echo "$policy" | cut -d_ -f2)
         want_minor=$(echo "$policy" | cut -d_ -f3)
-        have=$(getconf GNU_LIBC_VERSION | sed 's/^glibc //')
+        if [ -n "$floor" ]; then
+            libc=""
+            for f in "$floor"/sysroot/lib*/libc-*.so; do
+                [ -f "$f" ] && libc=$f
+            done
+            [ -n "$libc" ] || fail "no glibc in the floor sysroot $floor/sysroot"
+            have=${libc##*/libc-}
+            have=${have%.so}
+        else
+            have=$(getconf GNU_LIBC_VERSION | sed 's/^glibc //')
+        fi
         have_major=$(echo "$have" | cut -d. -f1)
         have_minor=$(echo "$have" | cut -d. -f2)
         if [ "$have_major" -gt "$want_major" ] ||
@@ -41,7 +59,12 @@ found=0
 for py in /opt/python/*/bin/python; do
     [ -x "$py" ] || continue
     found=$((found + 1))
-    "$py" -c 'import ssl, zlib, ctypes, sqlite3' || fail "$py cannot import its standard modules"
+    if [ -n "$floor" ]; then  # built without sqlite (floor-libs.lock says why)
+        "$floor/bin/floor-run" "$py" -c 'import ssl, zlib, ctypes, bz2, lzma' ||
+            fail "$py cannot import its standard modules under the floor's glibc loader"
+    else
+        "$py" -c 'import ssl, zlib, ctypes, sqlite3' || fail "$py cannot import its standard modules"
+    fi
     "$py" -m pip --version >/dev/null || fail "$py has no pip"
     echo "$py: $("$py" --version 2>&1)"
 done

@@ -108,10 +108,15 @@ def to_archs(value, where):
     return items
 
 
+# The legacy names of manylinux policies (PEP 599), as auditwheel also accepts them.
+POLICY_ALIASES = {"manylinux2014": "manylinux_2_17", "manylinux2010": "manylinux_2_12",
+                  "manylinux1": "manylinux_2_5"}
+
+
 def to_targets(value, where):
-    items = to_list(value, where)
+    items = [POLICY_ALIASES.get(t, t) for t in to_list(value, where)]
     if not all(re.fullmatch(r"(many|musl)linux_\d+_\d+", t) for t in items):
-        raise BadValue("policies like manylinux_2_31")
+        raise BadValue("policies like manylinux2014 or manylinux_2_31")
     return items
 
 

@@ -19,7 +19,7 @@ from ..model.machine import load_table
 from ..digest import sha256_of
 from ..paths import PROVISION_DIR, cache_dir, libvirt_dir, storage_pool, vagrant_home
 from ..host import vagrantcli
-from . import cpython_sources
+from . import cpython_sources, floor
 from .aptsources import debian_mirror
 
 PUBKEY_GLOBS = [
@@ -137,6 +137,7 @@ def build(spec, force=False):
         raise ConfigurationError(f"local boxes of family {spec.family} are not supported yet",
                                  "only Debian suites can be built locally")
     out = box_dir(spec)
+    floor_args = _floor_inputs(spec)
     wheels = download_tool_wheels(spec)
     sources = cache_dir() / "sources"
     for version in spec.cpythons:
@@ -148,12 +149,27 @@ def build(spec, force=False):
            "--out", str(out), "--disk-gb", str(spec.disk_gb),
            "--debs", str(cache_dir() / "debs" / f"{spec.suite}-{spec.debian_arch}"),
            "--pythons", " ".join(spec.cpythons), "--sources", str(sources),
-           "--interp-cache", str(cache_dir() / "interpreters")]
+           "--interp-cache", str(cache_dir() / "interpreters")] + floor_args
     if subprocess.run(cmd).returncode != 0:
         shutil.rmtree(out / "rootfs", ignore_errors=True)
         raise HostNotReady(f"building box {spec.box} failed",
                            "read the provision output above; fix and rerun `vmwheel box build`")
     install(spec, out)
+
+
+def _floor_inputs(spec):
+    """build-debian-box.sh's floor arguments (toolchain and library sources fetched and
+    verified on the host), or [] for a machine without a floor."""
+    if not spec.floor:
+        return []
+    pin = floor.PIN
+    if (spec.floor, spec.arch.value) != (pin.glibc, pin.arch):
+        raise ConfigurationError(
+            f"machine {spec.name}: no glibc {spec.floor} floor toolchain for {spec.arch.value} "
+            f"yet (the pinned one is glibc {pin.glibc}, {pin.arch})",
+            "build this machine without a floor (remove its \"floor\" in machines.json)")
+    floor.fetch_libs(cache_dir() / "sources")
+    return ["--floor-toolchain", str(floor.fetch(pin)), "--floor-sha512", pin.integrity]
 
 
 def destroy_all_using(box):

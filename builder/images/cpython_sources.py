@@ -8,20 +8,15 @@ base URL that serves the upstream file names.
 """
 
 import os
-import shutil
-import ssl
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..digest import cached, sha256_of
-from ..errors import ConfigurationError, HostNotReady, VmwheelError
-from ..host import pipconfig
+from ..errors import ConfigurationError, VmwheelError
 from ..paths import PROVISION_DIR, cache_dir, ensure_dir
 from .aptsources import debian_mirror
+from .pinned import fetch_verified
 
 LOCK = PROVISION_DIR / "pythons.lock"
-TIMEOUT = 60
 
 
 @dataclass(frozen=True)
@@ -70,37 +65,11 @@ def url_for(mirror, src):
     return f"{mirror.rstrip('/')}/{src.upstream}"
 
 
-def _download(url, dest):
-    ca = pipconfig.ca_bundle()
-    ctx = ssl.create_default_context(cafile=str(ca) if ca else None)
-    with urllib.request.urlopen(url, timeout=TIMEOUT, context=ctx) as resp, \
-            open(dest, "wb") as out:
-        shutil.copyfileobj(resp, out)
-
-
 def fetch(version, source_dir=None):
     """Path of the verified source tarball of `version` in the source cache."""
     src = lookup(version)
     dest = ensure_dir(source_dir or cache_dir() / "sources") / src.upstream
-    if cached(dest, sha256_of, src.sha256):
-        return dest
-    tried = []
-    for mirror in mirrors():
-        url = url_for(mirror, src)
-        part = dest.with_name(dest.name + ".part")
-        try:
-            _download(url, part)
-        except (OSError, ValueError) as exc:
-            tried.append(f"{mirror}: {exc}")
-            part.unlink(missing_ok=True)
-            continue
-        got = sha256_of(part)
-        if got != src.sha256:
-            tried.append(f"{mirror}: sha256 {got[:12]}..., expected {src.sha256[:12]}...")
-            part.unlink()
-            continue
-        os.replace(part, dest)
-        return dest
-    raise HostNotReady(f"no verified source for CPython {src.version} ({'; '.join(tried)})",
-                       "set VMWHEEL_CPYTHON_MIRRORS to a mirror that has "
-                       f"{src.upstream} with sha256 {src.sha256}")
+    return fetch_verified(dest, src.sha256, [(m, url_for(m, src)) for m in mirrors()],
+                          f"CPython {src.version}",
+                          "set VMWHEEL_CPYTHON_MIRRORS to a mirror that has "
+                          f"{src.upstream} with sha256 {src.sha256}")

@@ -18,8 +18,11 @@ from pathlib import Path
 from ..errors import HostNotReady
 from ..digest import cached
 from ..paths import PROVISION_DIR, cache_dir, ensure_dir
+from .aptsources import debian_mirror
+from .pinned import fetch_verified
 
 SCRIPT = PROVISION_DIR / "install-floor-toolchain.sh"
+LIBS_LOCK = PROVISION_DIR / "floor-libs.lock"
 
 
 @dataclass(frozen=True)
@@ -111,3 +114,34 @@ def install(prefix, pin=PIN):
         raise HostNotReady(f"installing the floor toolchain failed: {last}",
                            f"run {SCRIPT} {tgz} {pin.integrity} {prefix} by hand to see why")
     return Path(prefix)
+
+
+@dataclass(frozen=True)
+class FloorLib:
+    """A library the floor CPythons link, from Debian's pristine upstream tarball."""
+
+    name: str
+    version: str
+    sha256: str
+    file: str
+    pool_path: str
+
+
+def read_libs_lock(path=LIBS_LOCK):
+    libs = []
+    for line in Path(path).read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            libs.append(FloorLib(*line.split()))
+    return libs
+
+
+def fetch_libs(source_dir=None):
+    """The floor libraries' source tarballs, verified, in the source cache; its path."""
+    source_dir = ensure_dir(source_dir or cache_dir() / "sources")
+    for lib in read_libs_lock():
+        fetch_verified(source_dir / lib.file, lib.sha256,
+                       [("debian", f"{debian_mirror().rstrip('/')}/{lib.pool_path}")],
+                       f"{lib.name} {lib.version}",
+                       f"this machine's Debian mirror must serve {lib.pool_path} "
+                       "(bullseye source packages)")
+    return source_dir

@@ -14,6 +14,14 @@ from .arch import Arch
 
 
 @dataclass(frozen=True)
+class Floor:
+    """A glibc floor a build host carries: its sysroot's loader runs programs under it."""
+
+    glibc: str  # "2.17"
+    run: str  # the guest's runner, e.g. /opt/floor/bin/floor-run PROGRAM ARGS...
+
+
+@dataclass(frozen=True)
 class MachineSpec:
     """One build machine: a box, its libc policy and arch, and the CPythons it carries."""
 
@@ -31,6 +39,12 @@ class MachineSpec:
     distro_python: str = ""
     disk_gb: int = 8
     verified: bool = False
+    floor: str = ""  # "2.17": CPythons built with the floor toolchain in /opt/floor
+
+    @property
+    def floor_spec(self):
+        """The Floor its box carries (provision/install-floor-toolchain.sh), or None."""
+        return Floor(self.floor, "/opt/floor/bin/floor-run") if self.floor else None
 
     @property
     def is_local(self):
@@ -55,10 +69,13 @@ class MachineSpec:
 
     def box_inputs(self):
         """What decides a local box's content (hashed into its key with provision/)."""
-        return {"family": self.family, "suite": self.suite or None,
-                "debian_arch": self.debian_arch or None, "arch": self.arch.value,
-                "policy": self.policy, "disk_gb": self.disk_gb if self.is_local else None,
-                "cpythons": list(self.cpythons)}
+        inputs = {"family": self.family, "suite": self.suite or None,
+                  "debian_arch": self.debian_arch or None, "arch": self.arch.value,
+                  "policy": self.policy, "disk_gb": self.disk_gb if self.is_local else None,
+                  "cpythons": list(self.cpythons)}
+        if self.floor:  # only then: the keys of boxes without a floor stay as they were
+            inputs["floor"] = self.floor
+        return inputs
 
 
 @dataclass(frozen=True)

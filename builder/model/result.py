@@ -37,6 +37,7 @@ class Result:
     sha256: str = ""
     size: int = 0
     auditwheel: str = ""
+    floor_proof: str = ""  # "imported under glibc 2.17" once the wheel ran on its floor
     log: str = ""
 
     @classmethod

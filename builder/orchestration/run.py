@@ -120,7 +120,7 @@ class BuildRun:
         self.described[host.name]["platform"] = plat
         builder = Builder(remote, self.src, self.out, plat, log_dir, env,
                           {k: self.opts[k] for k in HOOKS}, python_root=host.python_root,
-                          display=self.display)
+                          display=self.display, floor=host.floor)
         t0 = time.monotonic()
         builder.upload(ca)
         self.timings[f"upload {host.name}"] = time.monotonic() - t0

@@ -16,6 +16,7 @@ class BuildHost:
     name = ""
     python_root = "/opt/python"
     policy = arch = None  # known before connecting for table machines; None for plain hosts
+    floor = None  # a model.machine.Floor when the host proves wheels under an old glibc
 
     def __init__(self):
         self.timings = {}  # boot, finish, ... in seconds

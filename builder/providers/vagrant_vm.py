@@ -28,7 +28,7 @@ class VagrantVM(BuildHost):
     def __init__(self, spec, log_dir, keep=False, driver=None):
         super().__init__()
         self.spec, self.name, self.keep = spec, spec.name, keep
-        self.policy, self.arch = spec.policy, spec.arch
+        self.policy, self.arch, self.floor = spec.policy, spec.arch, spec.floor_spec
         self.driver_override = driver
         self.dot = vagrantcli.dotfile_dir(self.name)
         self.known_hosts = self.dot / "known_hosts"
@@ -44,7 +44,10 @@ class VagrantVM(BuildHost):
         return self.spec.platform
 
     def describe(self):
-        return {"name": self.name, "box": self.spec.box, "platform": self.spec.platform}
+        described = {"name": self.name, "box": self.spec.box, "platform": self.spec.platform}
+        if self.floor:
+            described["floor"] = f"glibc {self.floor.glibc}"
+        return described
 
     def _client(self):
         return vagrantcli.client(self.name, self.runtime, self.log_path)

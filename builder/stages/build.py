@@ -3,8 +3,9 @@
 For each selected /opt/python/<tag>: a fresh copy of the project in an empty work dir
 (prepare), the before-build hook, the wheel built with build isolation (pip or build), the
 repair command (auditwheel) for the target platform, `auditwheel show`, install into a fresh venv
-and the test command (default: import every top-level module), the sha256 in the guest, then the
-fetch to the host's wheelhouse. Every stage is timed into the result's durations, logged under
+and the test command (default: import every top-level module), on a host with a glibc floor the
+floor proof (the wheel imported by the interpreter running under the floor's own old glibc
+loader), the sha256 in the guest, then the fetch to the host's wheelhouse. Every stage is timed into the result's durations, logged under
 `==> [stage]` in logs/<machine>/<tag>.log and shown on the display the same way. One interpreter
 failing never stops the others, and never touches wheels already fetched.
 """
@@ -62,7 +63,7 @@ class Builder:
     """
 
     def __init__(self, remote, source, wheelhouse, plat, log_dir, env, hooks=None,
-                 python_root="/opt/python", display=None, work_root=GUEST_ROOT):
+                 python_root="/opt/python", display=None, work_root=GUEST_ROOT, floor=None):
         self.remote, self.source, self.wheelhouse = remote, source, wheelhouse
         self.plat, self.log_dir, self.python_root = plat, log_dir, PurePosixPath(python_root)
         self.env = dict(env)
@@ -70,6 +71,7 @@ class Builder:
         self.display = display or NullDisplay()
         self.remote_sdist = GUEST_ROOT / "src" / source.sdist.name
         self.work_root = PurePosixPath(work_root)  # per-interpreter build dirs go here
+        self.floor = floor  # model.machine.Floor, or None
 
     def upload(self, ca_bundle=None):
         """Send the sdist (and the CA bundle) to the guest once; unpack it as {project}."""
@@ -184,6 +186,16 @@ class Builder:
             line = f"{install} && {q(venv)}/bin/python -c {q(IMPORT_TEST)} {q(w.wheel)}"
         self.run("test", line, w.log, cwd=w.dir / "test", env=w.path_env)
 
+    def _floor(self, w):
+        """Run the import test with the interpreter under the floor's own glibc loader, the
+        wheel (and its dependencies) installed into a directory on its PYTHONPATH."""
+        target = w.dir / "floor"
+        install = f"{q(w.python)} -m pip install -q --target {q(target)} {q(w.wheel)}"
+        prove = (f"PYTHONPATH={q(target)} {q(self.floor.run)} {q(w.python)} "
+                 f"-c {q(IMPORT_TEST)} {q(w.wheel)}")
+        self.run("floor", f"{install} && {prove}", w.log, cwd=w.dir / "test", env=w.path_env)
+        w.result.floor_proof = f"imported under glibc {self.floor.glibc}"
+
     def _hash(self, w):
         digest = self.run("hash", f"sha256sum {q(w.wheel)} && stat -c %s {q(w.wheel)}",
                           w.log).split()
@@ -222,6 +234,7 @@ STAGES = [
     Stage("repair", Builder._repair),
     Stage("show", Builder._show, lambda b, w: not w.pure),
     Stage("test", Builder._test),
+    Stage("floor", Builder._floor, lambda b, w: b.floor is not None),
     Stage("hash", Builder._hash),
     Stage("fetch", Builder._fetch),
 ]

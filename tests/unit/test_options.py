@@ -58,7 +58,7 @@ def test_each_key_from_every_source(key, raw, expected):
 def test_defaults():
     opts = Options(environ={})
     assert opts["build"] == "*" and opts["archs"] == ["x86_64"]
-    assert opts["targets"] == ["manylinux_2_31"] and opts["build-frontend"] == "pip"
+    assert opts["targets"] == ["manylinux_2_17"] and opts["build-frontend"] == "pip"
     assert set(opts.origin.values()) == {"default"}
 
 
@@ -87,7 +87,7 @@ def test_toml_types_are_accepted():
     ("cli", "colour", "red", "unknown option 'colour' in command line"),
     ("pyproject", "test-comand", "x", "unknown option 'test-comand' in pyproject.toml"),
     ("cli", "archs", "arm64", "bad value 'arm64' for option 'archs'"),
-    ("cli", "targets", "manylinux2014", "bad value 'manylinux2014' for option 'targets'"),
+    ("cli", "targets", "manylinux2099", "bad value 'manylinux2099' for option 'targets'"),
     ("cli", "build-frontend", "poetry", "bad value 'poetry' for option 'build-frontend'"),
     ("cli", "keep-vm", "perhaps", "bad value 'perhaps' for option 'keep-vm'"),
     ("cli", "memory", "-5", "bad value '-5' for option 'memory'"),
@@ -169,9 +169,10 @@ def test_split_platform(plat, expected):
 
 def test_machines_follow_targets_and_archs():
     names = lambda **cli: [m.name for m in planner.select_machines(Options(cli=cli, environ={}))]  # noqa: E731,E501
-    assert names() == ["bullseye-x86_64"]
-    assert names(archs="i686") == ["bullseye-i686"]
-    assert names(archs="x86_64 i686") == ["bullseye-x86_64", "bullseye-i686"]
+    assert names() == ["manylinux2014-x86_64"]
+    assert names(targets="manylinux_2_31", archs="i686") == ["bullseye-i686"]
+    assert names(targets="manylinux2014 manylinux_2_31", archs="x86_64 i686") == [
+        "manylinux2014-x86_64", "bullseye-x86_64", "bullseye-i686"]
     assert names(targets="manylinux_2_28") == ["alma8-x86_64"]
     with pytest.raises(ConfigurationError, match="no machine for targets manylinux_2_5"):
         names(targets="manylinux_2_5")
@@ -181,7 +182,7 @@ def test_selected_machines_are_sized_by_memory_and_cpus():
     [m] = planner.select_machines(Options(cli={"memory": "3072"}, environ={}))
     [explicit] = planner.select_machines(Options(cli={"cpus": "3"}, environ={}),
                                          "bullseye-i686")
-    assert (m.name, m.memory) == ("bullseye-x86_64", 3072)
+    assert (m.name, m.memory) == ("manylinux2014-x86_64", 3072)
     assert (explicit.name, explicit.cpus, explicit.arch) == ("bullseye-i686", 3, Arch.I686)
 
 

@@ -11,7 +11,7 @@ from builder import planner
 from builder.config.options import Options
 from builder.errors import ConfigurationError
 from builder.model.arch import Arch
-from builder.model.machine import load_table
+from builder.model.machine import Floor, load_table
 from builder.model.result import Status
 from builder.sources.source import Source
 
@@ -44,21 +44,34 @@ def names(machines):
 # --- select_machines --------------------------------------------------------------------------
 
 
-def test_default_is_the_bullseye_x86_64_machine():
+def test_default_is_the_manylinux2014_floor_machine():
     (m,) = planner.select_machines(opts())
-    assert m.name == load_table().default == "bullseye-x86_64"
-    assert (m.policy, m.arch, m.memory, m.cpus) == ("manylinux_2_31", Arch.X86_64, 2048, 2)
+    assert m.name == load_table().default == "manylinux2014-x86_64"
+    assert (m.policy, m.arch, m.memory, m.cpus) == ("manylinux_2_17", Arch.X86_64, 2048, 2)
+    assert m.floor_spec == Floor("2.17", "/opt/floor/bin/floor-run")
+
+
+def test_the_legacy_name_manylinux2014_selects_the_same_machine():
+    assert names(planner.select_machines(opts(targets="manylinux2014"))) == [
+        "manylinux2014-x86_64"]
 
 
 def test_two_archs_select_both_bullseye_machines():
-    chosen = planner.select_machines(opts(archs="x86_64 i686"))
+    chosen = planner.select_machines(opts(targets="manylinux_2_31", archs="x86_64 i686"))
     assert names(chosen) == ["bullseye-x86_64", "bullseye-i686"]  # the table's order
     assert [m.arch for m in chosen] == [Arch.X86_64, Arch.I686]
 
 
-def test_targets_times_archs():
+def test_an_arch_that_no_target_covers_is_refused_naming_the_targets_that_do():
+    with pytest.raises(ConfigurationError) as info:
+        planner.select_machines(opts(archs="x86_64 i686"))
+    assert info.value.what == "no machine for targets manylinux_2_17 and arch i686"
+    assert "manylinux_2_31" in info.value.todo
+
+
+def test_targets_times_archs_take_the_first_machine_of_each_pair():
     chosen = planner.select_machines(opts(targets="manylinux_2_17 manylinux_2_28"))
-    assert names(chosen) == ["centos7-x86_64", "alma8-x86_64"]
+    assert names(chosen) == ["manylinux2014-x86_64", "alma8-x86_64"]  # not centos7-x86_64 too
     assert planner.select_machines(opts(targets="musllinux_1_2"))[0].name == "alpine-x86_64"
 
 
@@ -81,12 +94,13 @@ def test_no_machine_for_targets_and_archs_is_a_configuration_error():
     with pytest.raises(ConfigurationError) as info:
         planner.select_machines(opts(targets="manylinux_2_17", archs="i686"))
     assert info.value.exit_code == 2
-    assert info.value.what == "no machine for targets manylinux_2_17 and archs i686"
-    assert "machines.json" in info.value.todo
+    assert info.value.what == "no machine for targets manylinux_2_17 and arch i686"
+    assert "manylinux_2_31" in info.value.todo
 
 
 def test_memory_and_cpus_size_every_chosen_machine():
-    chosen = planner.select_machines(opts(archs="x86_64 i686", memory="4096", cpus="3"))
+    chosen = planner.select_machines(opts(targets="manylinux_2_31", archs="x86_64 i686",
+                                          memory="4096", cpus="3"))
     assert [(m.memory, m.cpus) for m in chosen] == [(4096, 3), (4096, 3)]
     (only_memory,) = planner.select_machines(opts(memory="1024"))
     assert (only_memory.memory, only_memory.cpus) == (1024, 2)  # 0 keeps the table's
@@ -98,16 +112,18 @@ def test_memory_and_cpus_size_every_chosen_machine():
 def test_select_machines_uses_a_given_table():
     table = load_table()
     small = type(table)("only", {"only": table.get("bullseye-i686")})
-    assert names(planner.select_machines(opts(archs="i686"), table=small)) == ["bullseye-i686"]
+    assert names(planner.select_machines(opts(targets="manylinux_2_31", archs="i686"),
+                                         table=small)) == ["bullseye-i686"]
     with pytest.raises(ConfigurationError):
-        planner.select_machines(opts(), table=small)  # no x86_64 machine in it
+        planner.select_machines(opts(targets="manylinux_2_31"), table=small)  # no x86_64
 
 
 # --- pythons_of -------------------------------------------------------------------------------
 
 
 def test_pythons_of_machines_is_their_interpreters_without_free_threading_twins():
-    found = planner.pythons_of(planner.select_machines(opts(archs="x86_64 i686")))
+    found = planner.pythons_of(planner.select_machines(opts(targets="manylinux_2_31",
+                                                            archs="x86_64 i686")))
     assert found == ["3.9", "3.11", "3.13"]  # in version order, not text order
 
 

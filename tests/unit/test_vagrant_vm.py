@@ -26,6 +26,6 @@ def test_a_run_without_the_lock_never_destroys_the_other_runs_vm(tmp_path, destr
     second.finish(failed=True)
     assert destroyed == []
     first.finish(failed=True)  # the run that holds the lock cleans up its own VM
-    assert destroyed == ["bullseye-x86_64"]
+    assert destroyed == [get().name]
     second.lock()  # and the machine is free again
     second.finish()
