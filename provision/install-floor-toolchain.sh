@@ -75,7 +75,33 @@ write_wrapper gcc /usr/bin/gcc
 write_wrapper cc /usr/bin/gcc
 # C++: the host libstdc++ statically (a shared one needs GLIBCXX versions above manylinux2014's
 # 3.4.19), and libstdc++'s <cmath> told that glibc 2.17 still declares isinf/isnan itself.
+# Its headers were also configured for a newer glibc: <mutex>, <shared_mutex> and
+# <condition_variable> name pthread_*_clock* functions that glibc 2.17 lacks. floor-compat.h
+# declares them so those headers compile; code that really calls one links an unversioned
+# symbol, which vmwheel's guard and the floor proof refuse by name.
+mkdir -p "$prefix/include"
+cat > "$prefix/include/floor-compat.h.tmp" <<'EOF'
+/* Written by install-floor-toolchain.sh: declarations the host libstdc++ headers expect. */
+#ifndef VMWHEEL_FLOOR_COMPAT_H
+#define VMWHEEL_FLOOR_COMPAT_H
+#include <pthread.h>
+#include <time.h>
+#ifdef __cplusplus
+extern "C" {
+#endif
+int pthread_mutex_clocklock(pthread_mutex_t *, clockid_t, const struct timespec *);
+int pthread_cond_clockwait(pthread_cond_t *, pthread_mutex_t *, clockid_t,
+                           const struct timespec *);
+int pthread_rwlock_clockrdlock(pthread_rwlock_t *, clockid_t, const struct timespec *);
+int pthread_rwlock_clockwrlock(pthread_rwlock_t *, clockid_t, const struct timespec *);
+#ifdef __cplusplus
+}
+#endif
+#endif
+EOF
+mv "$prefix/include/floor-compat.h.tmp" "$prefix/include/floor-compat.h"
 cxx_flags="-static-libstdc++ -D_GLIBCXX_HAVE_OBSOLETE_ISINF=1 -D_GLIBCXX_HAVE_OBSOLETE_ISNAN=1"
+cxx_flags="$cxx_flags -include $prefix/include/floor-compat.h"
 # shellcheck disable=SC2086  # the flags are meant to split
 write_wrapper g++ /usr/bin/g++ $cxx_flags
 # shellcheck disable=SC2086

@@ -7,10 +7,13 @@ import sys
 
 from .. import __version__
 from ..config.options import OPTIONS
+from ..model.machine import default_name
 from ..errors import ConfigurationError
 from ..orchestration import commands, doctor
 from ..output import upload
 from .guard import guarded
+
+DEFAULT = default_name()  # the machine table's default machine
 
 
 def parser():
@@ -55,7 +58,7 @@ def parser():
 
     bb = command(group("box", "local boxes"), "build", "build the machine's box offline and "
                  "add it to Vagrant")
-    bb.add_argument("--machine", help="machine whose box to build (default: bullseye-x86_64)")
+    bb.add_argument("--machine", help=f"machine whose box to build (default: {DEFAULT})")
     bb.add_argument("--force", action="store_true", help="rebuild even if up to date")
 
     command(group("host", "host preparation"), "setup", "install vagrant, libvirt, qemu, "
@@ -71,7 +74,7 @@ def parser():
             "for each problem")
 
     vd = command(group("vm", "VMs kept with --keep-vm"), "destroy", "destroy the machine's VM")
-    vd.add_argument("--machine", help="machine (default: bullseye-x86_64)")
+    vd.add_argument("--machine", help=f"machine (default: {DEFAULT})")
     return p
 
 
@@ -82,7 +85,8 @@ def dest(option):
 def add_option_flags(p):
     """--machine, one flag per option of the table, and -o KEY=VALUE."""
     p.add_argument("--machine", help="one machine from builder/model/machines.json (default: "
-                   "every machine of targets x archs, i.e. bullseye-x86_64)")
+                   "for each (policy, arch) of targets x archs the first machine that has it, "
+                   f"i.e. {DEFAULT})")
     for o in OPTIONS:
         default = " ".join(o.default) if isinstance(o.default, list) else o.default
         default = default if default not in ("", [], {}, 0) else "none"

@@ -18,10 +18,13 @@ from fabric import task
 from invoke import Collection, Exit
 
 from ..config.options import OPTIONS
+from ..model.machine import default_name
 from ..orchestration import commands, doctor as doctor_mod
 from ..output import upload as upload_mod
 from ..redact import redact
 from .guard import guarded
+
+DEFAULT = default_name()  # the machine table's default machine
 
 BY_KEYWORD = {o.fab_keyword: o for o in OPTIONS}
 BOOL_OPTION_KEYWORDS = {k for k, o in BY_KEYWORD.items() if o.is_bool}
@@ -63,7 +66,7 @@ build = task(
 )(_build)
 
 
-@task(help={"machine": "machine whose box to build (default: bullseye-x86_64)",
+@task(help={"machine": f"machine whose box to build (default: {DEFAULT})",
             "force": "rebuild even if up to date"})
 def box(c, machine=None, force=False):
     """Build the machine's local box offline (debootstrap, provision/ in a chroot), add it."""
@@ -90,7 +93,7 @@ def doctor(c):
     _done(guarded(doctor_mod.run))
 
 
-@task(help={"machine": "machine (default: bullseye-x86_64)"})
+@task(help={"machine": f"machine (default: {DEFAULT})"})
 def vm_destroy(c, machine=None):
     """Destroy a VM kept with --keep-vm."""
     _done(guarded(lambda: commands.vm_destroy(machine=machine)))

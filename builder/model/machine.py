@@ -106,6 +106,14 @@ def load_table(path=MACHINES_JSON):
                         {n: _spec(n, m) for n, m in raw["machines"].items()})
 
 
+def default_name():
+    """The table's default machine, for help texts (which must not fail if the table does)."""
+    try:
+        return load_table().default
+    except (OSError, ValueError, KeyError, TypeError):
+        return "the machine table's default"
+
+
 def get(name=None):
     """The machine called `name` (default: the table's default)."""
     return load_table().get(name)

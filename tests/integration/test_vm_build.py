@@ -60,10 +60,14 @@ def domains(prefix="vmwheel-"):
     return [d for d in res.stdout.split() if d.startswith(prefix)]
 
 
+DEFAULT = "manylinux2014-x86_64"  # the table's default: the glibc 2.17 floor box
+
+
 def test_fab_build_msgpack_on_the_default_box_survives_a_killed_vm(tmp_path, faults):
     """`fab build:msgpack`; the VM is killed (virsh destroy) after the first wheel arrived;
-    the same command again keeps that wheel and builds the rest."""
-    build_box("bullseye-x86_64")
+    the same command again keeps that wheel and builds the rest. Every wheel is
+    manylinux2014 and was imported in the guest under the floor's glibc 2.17 loader."""
+    build_box(DEFAULT)
     out = tmp_path / "wheelhouse"
     cmd = [str(BIN / "fab"), f"build:msgpack,output_dir={out}"]
     before = set(domains())
@@ -74,7 +78,7 @@ def test_fab_build_msgpack_on_the_default_box_survives_a_killed_vm(tmp_path, fau
         time.sleep(1)
     first = {p.name: sha256_of(p) for p in out.glob("*.whl")}
     assert len(first) == 1, proc.communicate()
-    [victim] = [d for d in set(domains()) - before if d.endswith("-bullseye-x86_64")]
+    [victim] = [d for d in set(domains()) - before if d.endswith(f"-{DEFAULT}")]
     assert run("virsh", "-c", "qemu:///system", "destroy", victim).returncode == 0
     stdout, stderr = proc.communicate(timeout=600)
     assert proc.returncode == 5, stdout + stderr  # BuildHostError
@@ -99,7 +103,8 @@ def test_fab_build_msgpack_on_the_default_box_survives_a_killed_vm(tmp_path, fau
     assert "excludes Python 3.9" in status["cp39-cp39"]["reason"]
     built = {t: e for t, e in status.items() if e["status"] == "built"}
     assert set(built) == {"cp311-cp311", "cp313-cp313", "cp313-cp313t"}, status
-    assert report["durations"]["boot bullseye-x86_64"] > 0
+    assert report["durations"][f"boot {DEFAULT}"] > 0
+    assert report["machines"][0]["floor"] == "glibc 2.17"
 
     kept = [e for e in built.values() if e["reason"].startswith("kept")]
     assert [e["wheel"] for e in kept] == list(first)
@@ -114,11 +119,13 @@ def test_fab_build_msgpack_on_the_default_box_survives_a_killed_vm(tmp_path, fau
         assert entry["sha256"] == sha256_of(wheel)
         assert f"{entry['sha256']}  {wheel.name}" in sums
         if entry not in kept:
-            assert {"build", "repair", "test", "fetch"} <= set(entry["durations"])
-        log = (out / "logs" / "bullseye-x86_64" / f"{tag}.log").read_text()
+            assert {"build", "repair", "test", "floor", "fetch"} <= set(entry["durations"])
+        assert entry["floor_proof"] == "imported under glibc 2.17"
+        log = (out / "logs" / DEFAULT / f"{tag}.log").read_text()
         assert "imported msgpack" in log  # the import test in a fresh venv in the guest
+        assert "==> [floor]" in log and "floor-run" in log
         (major, minor), verdict = platform_tag_of(wheel)
-        assert (major, minor) <= (2, 31), verdict
+        assert (major, minor) <= (2, 17), verdict
         with zipfile.ZipFile(wheel) as z:
             assert any(n.startswith("msgpack/_cmsgpack") and n.endswith(".so")
                        for n in z.namelist())
@@ -164,7 +171,7 @@ def test_project_with_tool_vmwheel_builds_with_only_vmwheel_build_dot(tmp_path,
     its Vagrantfile and provision/ inside the package."""
     build_box("bullseye-i686")
     project = write_project(tmp_path, pyproject_extra=(
-        '\n[tool.vmwheel]\narchs = ["i686"]\nbuild = "cp313-*"\n'
+        '\n[tool.vmwheel]\narchs = ["i686"]\ntargets = ["manylinux_2_31"]\nbuild = "cp313-*"\n'
         'test-command = "python -c \'import vmwtestext; assert vmwtestext.answer() == 42\''
         ' && echo tested {wheel} in {project}"\n'))
     res = run(installed_vmwheel / "bin" / "vmwheel", "build", ".", cwd=project)
