@@ -21,11 +21,14 @@ from ..model.result import Result, Status
 from ..output.display import NullDisplay, Tee
 from ..transport.shell import fill, q
 from . import symbols
+from .floor import floor_failure
 from .guest import GUEST_CA, GUEST_ROOT, IMPORT_TEST, PROJECT
 
 
 class StageFailed(Exception):
-    pass
+    def __init__(self, message, output=""):
+        super().__init__(message)
+        self.output = output  # the failed command's stdout, when a stage wants to read it
 
 
 @dataclass
@@ -97,7 +100,7 @@ class Builder:
         code, out = self.remote.call(command, env=dict(self.env, **(env or {})), log=log_file,
                                      cwd=cwd)
         if code != 0:
-            raise StageFailed(f"{name} failed (exit {code})")
+            raise StageFailed(f"{name} failed (exit {code})", out)
         return out
 
     def build_one(self, tag, python, result=None):
@@ -192,8 +195,12 @@ class Builder:
         target = w.dir / "floor"
         install = f"{q(w.python)} -m pip install -q --target {q(target)} {q(w.wheel)}"
         prove = (f"PYTHONPATH={q(target)} {q(self.floor.run)} {q(w.python)} "
-                 f"-c {q(IMPORT_TEST)} {q(w.wheel)}")
-        self.run("floor", f"{install} && {prove}", w.log, cwd=w.dir / "test", env=w.path_env)
+                 f"-c {q(IMPORT_TEST)} {q(w.wheel)} 2>&1")
+        try:
+            self.run("floor", f"{install} && {prove}", w.log, cwd=w.dir / "test",
+                     env=w.path_env)
+        except StageFailed as exc:
+            raise StageFailed(floor_failure(exc.output, self.floor.glibc) or str(exc)) from None
         w.result.floor_proof = f"imported under glibc {self.floor.glibc}"
 
     def _hash(self, w):

@@ -26,3 +26,4 @@ def test_fail_pending_fails_only_pending_results_with_their_own_reason():
 def test_tags_and_identifiers():
     assert tag_for("3.13t") == "cp313-cp313t" and tag_for("3.9") == "cp39-cp39"
     assert identifier("cp313-cp313t", "manylinux_2_31", "i686") == "cp313t-manylinux_i686"
+
