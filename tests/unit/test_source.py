@@ -42,9 +42,13 @@ def test_read_metadata_without_pkg_info(tmp_path):
 def test_read_metadata_of_a_non_archive(tmp_path):
     path = tmp_path / "fake-1.0.tar.gz"
     path.write_bytes(b"not a tarball")
-    with pytest.raises(SourceError, match="not a readable sdist") as e:
+    with pytest.raises(SourceError) as e:
         source.read_metadata(path)
     assert e.value.exit_code == 6
+    # The whole message, so that a longer (multi-line) one fails this test.
+    assert e.value.what == f"{path} is not a readable sdist (ReadError)"
+    assert e.value.todo == "pass a .tar.gz or .zip source distribution"
+    assert "\n" not in e.value.line()
 
 
 def test_read_metadata_takes_pkg_info_over_pyproject(tmp_path):
