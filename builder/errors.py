@@ -4,6 +4,9 @@ Every expected failure is a subclass of `VmwheelError`; its class says which exi
 process ends with (README, "Errors"). Front ends print `line()` and exit with `exit_code`.
 """
 
+import errno
+from pathlib import Path
+
 from .redact import redact
 
 
@@ -47,6 +50,21 @@ class HostNotReady(VmwheelError):
     """This host lacks something a VM build needs: packages, libvirtd, pool, box (exit 4)."""
 
     exit_code = 4
+
+
+# What a failed write on this host means, as opposed to a broken link (also an OSError).
+LOCAL_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM,
+                      errno.EFBIG}
+
+
+def local_write_error(exc, path):
+    """A HostNotReady for an OSError from writing `path` on this host (a full or read-only
+    output dir), or None when `exc` is something else."""
+    if not isinstance(exc, OSError) or exc.errno not in LOCAL_WRITE_ERRNOS:
+        return None
+    return HostNotReady(f"cannot write in {Path(path).parent} ({exc.strerror})",
+                        "free space in (or fix) the output directory and rerun; wheels "
+                        "already fetched are kept and not rebuilt")
 
 
 class BuildHostError(VmwheelError):

@@ -53,11 +53,16 @@ else
         { [ -x "$floor/bin/gcc" ] && [ -d "$floor/deps/lib" ]; } ||
             die "build-cpython: no floor toolchain and libraries in $floor"
         # Only the floor's headers and libraries: no pkg-config of the distro, and setup.py
-        # (3.9-3.11) must not add the distro's multiarch and /usr/local directories.
+        # (3.9-3.11) must not add the distro's multiarch and /usr/local directories. Modules
+        # whose libraries the floor does not build are off (3.13's configure otherwise picks
+        # the distro's curses headers up and fails to compile them).
         set -- "$@" --with-openssl="$floor/deps" CC="$floor/bin/gcc" CXX="$floor/bin/g++" \
             CPPFLAGS="-I$floor/deps/include" \
             PKG_CONFIG_LIBDIR="$floor/deps/lib/pkgconfig" PKG_CONFIG_PATH="" \
-            LINKCC="$floor/bin/gcc -no-pie"
+            LINKCC="$floor/bin/gcc -no-pie" \
+            py_cv_module__curses=n/a py_cv_module__curses_panel=n/a \
+            py_cv_module_readline=n/a py_cv_module__dbm=n/a py_cv_module__gdbm=n/a \
+            py_cv_module__tkinter=n/a py_cv_module__uuid=n/a
         if [ -f "$src/setup.py" ]; then
             sed -i -e 's|^    def add_multiarch_paths(self):|&\n        return  # floor build|' \
                 -e "s|add_dir_to_list(self.compiler.library_dirs, '/usr/local/lib')|pass|" \

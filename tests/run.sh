@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as README's second Quick start command runs it: fast tests, the build
 # loop against a real sshd, and the VM tests (box build, `vagrant up`, msgpack). Installs what it
-# needs (a venv with vmwheel[test], Debian's sshd, shellcheck and npm, vmwheel's host set-up).
-# Root.
+# needs (a venv with vmwheel[test], Debian's sshd, shellcheck, npm and faketime, vmwheel's
+# host set-up). Root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +12,7 @@ command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v shellcheck >/dev/null || need+=(shellcheck)
 command -v npm >/dev/null || need+=(npm)  # fetches the pinned floor toolchain (slow tests)
 command -v readelf >/dev/null || need+=(binutils)
+command -v faketime >/dev/null || need+=(faketime)  # the build host clock fault (ssh tests)
 if [ "${#need[@]}" -gt 0 ]; then
     apt-get update -q
     apt-get install -y -q --no-install-recommends "${need[@]}"

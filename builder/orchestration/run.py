@@ -5,6 +5,7 @@ walks them through: resolve -> plan -> for each build host, `with host.session()
 before-all, the stages per interpreter -> SHA256SUMS, report.json, summary.
 """
 
+import datetime
 import os
 import shutil
 import tempfile
@@ -12,7 +13,7 @@ import time
 from pathlib import Path
 
 from .. import log, planner
-from ..errors import BuildFailed, NothingToDo, VmwheelError
+from ..errors import BuildFailed, BuildHostError, NothingToDo, VmwheelError
 from ..host import pipconfig
 from ..model.arch import split_platform
 from ..model.result import Status, fail_pending
@@ -113,6 +114,7 @@ class BuildRun:
             fail_pending(planned, lambda r: f"no interpreter {r.tag} on the build host")
 
     def _build_in(self, host, remote, planned):
+        check_clock(remote, host.name)
         log_dir = self.out.path / "logs" / host.name
         ca = pipconfig.ca_bundle(pipconfig.pip_config())
         env = self._guest_env(ca)
@@ -155,3 +157,20 @@ class BuildRun:
                               "see the reasons above; pin an older release or use another "
                               "machine")
         return 0
+
+
+# A build host's clock this far from ours breaks TLS (certificates not yet valid), make's
+# timestamps and zip's (no dates before 1980): refuse before building anything.
+MAX_CLOCK_SKEW = 24 * 3600
+
+
+def check_clock(remote, name):
+    their = int(remote.check("date +%s").split()[0])
+    skew = their - time.time()
+    if abs(skew) > MAX_CLOCK_SKEW:
+        when = datetime.datetime.fromtimestamp(their, datetime.timezone.utc)
+        raise BuildHostError(
+            f"the clock of {name} says {when:%Y-%m-%d %H:%M} UTC, {abs(skew) / 86400:.0f} days "
+            f"{'behind' if skew < 0 else 'ahead of'} this host's",
+            "set its clock (NTP, `timedatectl`, or the VM host's) and rerun; wheels already "
+            "fetched are kept")

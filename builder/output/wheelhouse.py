@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from ..digest import sha256_of
-from ..errors import BuildHostError, ConfigurationError
+from ..errors import BuildHostError, ConfigurationError, local_write_error
 
 # {distribution}-{version}(-{build})?-{python}-{abi}-{platform}.whl, PEP 427 characters only.
 # Used with fullmatch: no path separators, no newline, no leading dot.
@@ -29,9 +29,9 @@ def atomic_write(path, text):
             f.write(text)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise
+        raise local_write_error(exc, path) or exc
 
 
 class Wheelhouse:

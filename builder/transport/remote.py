@@ -15,7 +15,8 @@ from pathlib import Path
 import paramiko
 from fabric import Connection
 
-from ..errors import BuildFailed, BuildHostError, ConfigurationError, VmwheelError
+from ..errors import (BuildFailed, BuildHostError, ConfigurationError, VmwheelError,
+                      local_write_error)
 from .shell import command_line
 
 # Failures of the link itself (as opposed to a command that ran and failed, or a connection
@@ -158,7 +159,13 @@ class Remote:
         self._retrying(f"uploading {local}", lambda c: c.put(str(local), str(remote)))
 
     def get(self, remote, local):
-        self._retrying(f"downloading {remote}", lambda c: c.get(str(remote), str(local)))
+        def download(c):
+            try:
+                c.get(str(remote), str(local))
+            except OSError as exc:  # a full output dir is not a broken link: never retried
+                raise local_write_error(exc, local) or exc
+
+        self._retrying(f"downloading {remote}", download)
 
     def close(self):
         """Close the connection; a link that is already broken may fail to close cleanly

@@ -1,9 +1,13 @@
 """Faults caused for real against the SSH test host: the link cut mid-transfer, a failing
-build, a full build disk, Ctrl-C on the host process. After each: wheels already fetched are
-intact, no partial file is left, the report names what failed, and a rerun finishes the rest."""
+build, a full build disk, Ctrl-C on the host process, the output dir filling up during a fetch,
+a build host whose clock is decades behind. After each: wheels already fetched are intact, no
+partial file is left, the report or the one error line names what failed, and a rerun finishes
+the rest."""
 
 import hashlib
 import json
+import os
+import random
 import signal
 import subprocess
 import sys
@@ -15,8 +19,8 @@ import pytest
 from builder.output.wheelhouse import Wheelhouse
 from builder.sources import source
 from builder.stages.build import Builder
-from tests.support.projects import make_sdist
-from tests.support.sshhost import known_hosts_line
+from tests.support.projects import EXT_C, make_sdist
+from tests.support.sshhost import SSHHost, known_hosts_line
 
 pytestmark = pytest.mark.ssh
 BIN = Path(sys.executable).parent
@@ -34,6 +38,22 @@ def partial_files(out):
 def env_for(offline_index):
     return {"PATH": f"{BIN}:/usr/bin:/bin", "PIP_NO_INDEX": "1",
             "PIP_FIND_LINKS": str(offline_index)}
+
+
+def cli(host, python_tree, offline_index, tmp_path, sdist):
+    """(command, environment) of `vmwheel build SDIST` over the SSH test host `host`, its key
+    pinned, writing to tmp_path/wheelhouse."""
+    known = tmp_path / f"known_hosts-{host.port}"
+    known.write_text(known_hosts_line(host))
+    env_opt = (f"AUDITWHEEL_PLAT={PLAT} PIP_NO_INDEX=1 PIP_FIND_LINKS={offline_index} "
+               f"PATH={BIN}:/usr/bin:/bin")
+    cmd = [str(BIN / "vmwheel"), "build", str(sdist), "--ssh-host",
+           f"{host.user}@127.0.0.1:{host.port}", "--ssh-key", str(host.client_key),
+           "--known-hosts", str(known), "--python-root", str(python_tree),
+           "-o", f"environment={env_opt}"]
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "CI": "true",
+           "VMWHEEL_CACHE_DIR": str(tmp_path / "cache")}
+    return cmd, env
 
 
 def builder_with_old_wheel(guest, tmp_path, python_tree, offline_index, sdist=None, **kw):
@@ -110,16 +130,7 @@ def test_failing_build_is_reported_and_not_retried(ssh_host, python_tree, offlin
 
 def test_ctrl_c_keeps_fetched_wheels_and_a_rerun_finishes(ssh_host, python_tree,
                                                           offline_index, tmp_path, faults):
-    known = tmp_path / "known_hosts"
-    known.write_text(known_hosts_line(ssh_host))
-    env_opt = (f"AUDITWHEEL_PLAT={PLAT} PIP_NO_INDEX=1 PIP_FIND_LINKS={offline_index} "
-               f"PATH={BIN}:/usr/bin:/bin")
-    cmd = [str(BIN / "vmwheel"), "build", str(make_sdist(tmp_path)), "--ssh-host",
-           f"{ssh_host.user}@127.0.0.1:{ssh_host.port}", "--ssh-key", str(ssh_host.client_key),
-           "--known-hosts", str(known), "--python-root", str(python_tree),
-           "-o", f"environment={env_opt}"]
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "CI": "true",
-           "VMWHEEL_CACHE_DIR": str(tmp_path / "cache")}
+    cmd, env = cli(ssh_host, python_tree, offline_index, tmp_path, make_sdist(tmp_path))
     out = tmp_path / "wheelhouse"
     proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -173,3 +184,85 @@ def test_link_cut_during_a_command_is_retried(ssh_host, python_tree, offline_ind
     assert guest.reconnects >= 1
     assert r.status == "built", r.reason
     faults.record("SSH link cut during a command", [], partial_files(out))
+
+
+# 100 KiB of random bytes compiled in: a wheel too big for the room left in the output dir.
+BLOB = random.Random(7).randbytes(100 * 1024)
+BIG_EXT_C = EXT_C.replace(
+    "static PyObject *answer",
+    "unsigned char vmw_blob[] = {" + ",".join(map(str, BLOB)) + "};\n"
+    "static PyObject *answer").replace(
+    "return PyLong_FromLong(42);", "return PyLong_FromLong(42 + 0 * vmw_blob[42]);")
+
+
+def fill_leaving(directory, room):
+    """Fill the file system of `directory` up, then free `room` bytes; returns the filler."""
+    filler = Path(directory) / ".filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError:  # full
+        os.ftruncate(fd, max(0, os.fstat(fd).st_size - room))
+    finally:
+        os.close(fd)
+    return filler
+
+
+def test_output_dir_filling_up_during_a_fetch_stops_in_one_line_and_a_rerun_finishes(
+        ssh_host, python_tree, offline_index, tmp_path, faults):
+    """The output dir is a 2 MiB tmpfs with 64 KiB left: the logs fit, the 100 KiB wheel does
+    not. The run stops at the first fetch with one line; nothing there is lost or half-written;
+    with room made, the same command finishes."""
+    out = tmp_path / "wheelhouse"
+    out.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(out)], check=True)
+    try:
+        (out / "old-1.0-py3-none-any.whl").write_bytes(b"kept")
+        before = snapshot(out)
+        cmd, env = cli(ssh_host, python_tree, offline_index, tmp_path,
+                       make_sdist(tmp_path, c_source=BIG_EXT_C))
+        filler = fill_leaving(out, 64 * 1024)
+        res = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True)
+        assert res.returncode == 4, res.stdout + res.stderr  # HostNotReady
+        assert res.stderr.startswith(f"vmwheel: cannot write in {out} (No space left on "
+                                     "device); free space in"), res.stderr
+        assert res.stderr.count("\n") == 1 and "Traceback" not in res.stderr
+        lost = [n for n, h in before.items() if snapshot(out).get(n) != h]
+        partial = partial_files(out)
+        assert not list(out.glob("vmwtestext-*.whl"))
+
+        filler.unlink()
+        again = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True)
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert len(list(out.glob("vmwtestext-*.whl"))) == 2
+        assert snapshot(out)["old-1.0-py3-none-any.whl"] == before["old-1.0-py3-none-any.whl"]
+        partial += partial_files(out)
+    finally:
+        subprocess.run(["umount", str(out)], check=True)
+    faults.record("output dir full during a fetch", lost, partial)
+
+
+def test_a_build_host_clock_decades_behind_is_refused_and_a_rerun_finishes(
+        python_tree, offline_index, tmp_path, faults):
+    """sshd's sessions run under libfaketime at 1990: vmwheel refuses before building, in one
+    line; with the host's clock right again (same host, same key), the command finishes."""
+    host = SSHHost(tmp_path / "host", fake_time="@1990-01-01 00:00:00").start()
+    try:
+        cmd, env = cli(host, python_tree, offline_index, tmp_path, make_sdist(tmp_path))
+        res = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True)
+        assert res.returncode == 5, res.stdout + res.stderr  # BuildHostError
+        assert "says 1990-01-01 00:" in res.stderr and "days behind this host's" in res.stderr
+        assert res.stderr.count("\n") == 1 and "Traceback" not in res.stderr
+        out = tmp_path / "wheelhouse"
+        assert not list(out.glob("*.whl"))
+
+        host.stop()
+        host.fake_time = None
+        host.start()
+        again = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True)
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert len(list(out.glob("*.whl"))) == 2
+    finally:
+        host.stop()
+    faults.record("build host clock 36 years behind", [], partial_files(out))

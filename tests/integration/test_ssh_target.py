@@ -77,15 +77,27 @@ def test_unknown_host_key_is_refused(run_build, tmp_path):
     assert not list((tmp_path / "wheelhouse").glob("*.whl"))
 
 
-def test_changed_host_key_is_refused(run_build, ssh_host, tmp_path):
+def test_changed_host_key_is_refused_and_a_rerun_finishes(run_build, ssh_host, tmp_path,
+                                                          faults):
+    """The host presents another key than the pinned one (as after a reinstall, or a man in the
+    middle): refused in one line, nothing built; with the pin corrected, the command finishes."""
     other = tmp_path / "other_key"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
     wrong = tmp_path / "wrong_known_hosts"
     wrong.write_text(f"[127.0.0.1]:{ssh_host.port} " +
                      " ".join((tmp_path / "other_key.pub").read_text().split()[:2]) + "\n")
-    res = run_build(make_sdist(tmp_path), known_hosts=wrong)
+    sdist = make_sdist(tmp_path)
+    res = run_build(sdist, known_hosts=wrong)
     assert res.returncode == 5, res.stderr  # BuildHostError
     assert "presented a different host key than the one pinned" in res.stderr
+    assert res.stderr.count("\n") == 1
+    out = tmp_path / "wheelhouse"
+    assert not list(out.glob("*.whl"))
+
+    again = run_build(sdist)  # the pin corrected
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert len(list(out.glob("*.whl"))) == 2
+    faults.record("build host key changed", [], [p.name for p in out.rglob("*.part")])
 
 
 def test_verify_builds_twice_and_finds_identical_wheels(run_build, tmp_path):

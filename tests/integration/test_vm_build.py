@@ -16,7 +16,7 @@ import pytest
 
 from builder.digest import sha256_of
 from tests.support.hostpython import host_python
-from tests.support.projects import write_project
+from tests.support.projects import EXT_C, write_project
 
 pytestmark = pytest.mark.vm
 REPO = Path(__file__).resolve().parents[2]
@@ -152,6 +152,32 @@ def test_fab_build_msgpack_for_i686_in_an_i686_guest(tmp_path):
         assert z.read(so)[4] == 1  # ELFCLASS32: compiled for i686 in the i686 guest
     log = (out / "logs" / "bullseye-i686" / "cp313-cp313.log").read_text()
     assert "imported msgpack" in log
+
+
+# A hand-written getrandom prototype: glibc 2.17 (the floor sysroot) has no getrandom, so the
+# floor compiler links an unversioned reference that auditwheel does not see (it would say
+# manylinux_2_17 from the versioned fcntl/cos references). It loads on the box's glibc 2.31.
+FLOOR_BREAKER_C = EXT_C.replace(
+    "static PyObject *answer", "#include <math.h>\n"
+    "extern long getrandom(void *b, unsigned long n, unsigned f);\nstatic PyObject *answer").replace(
+    "return PyLong_FromLong(42);",
+    "char b[4]; getrandom(b, 4, 0); return PyLong_FromLong(42 + (long)cos(b[0] * 0.0) - 1);")
+
+
+def test_the_floor_proof_fails_a_wheel_that_needs_more_than_glibc_2_17(tmp_path):
+    build_box(DEFAULT)
+    project = write_project(tmp_path / "breaker", c_source=FLOOR_BREAKER_C)
+    out = tmp_path / "wheelhouse"
+    res = run(BIN / "vmwheel", "build", project, "--build", "cp311-*", "--output-dir", out)
+    assert res.returncode == 1, res.stdout[-3000:] + res.stderr[-3000:]
+    report = json.loads((out / "report.json").read_text())
+    [failed] = [e for e in report["interpreters"] if e["status"] == "failed"]
+    assert failed["tag"] == "cp311-cp311"
+    assert failed["reason"].startswith(
+        "floor proof: getrandom is not in glibc 2.17 (undefined symbol)"), failed["reason"]
+    log = (out / "logs" / DEFAULT / "cp311-cp311.log").read_text()
+    assert "imported vmwtestext" in log  # the ordinary test passed on the box's glibc 2.31
+    assert list(out.glob("*.whl")) == []
 
 
 def test_unknown_package_fails_in_one_line_and_leaves_output_untouched(tmp_path):

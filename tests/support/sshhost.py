@@ -16,20 +16,29 @@ SSHD = "/usr/sbin/sshd"
 SFTP = "/usr/lib/openssh/sftp-server"
 
 
+FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"  # Debian's libfaketime
+
+
 class SSHHost:
-    def __init__(self, root):
+    """`fake_time` ("@1990-01-01 00:00:00"): every session's commands see that clock
+    (libfaketime, preloaded through sshd's SetEnv), as on a host whose clock is wrong."""
+
+    def __init__(self, root, fake_time=None):
         self.root = Path(root)
         self.port = free_port()
         self.user = getpass.getuser()
         self.client_key = self.root / "client_key"
+        self.fake_time = fake_time
         self.proc = None
 
     def start(self):
+        """Start sshd; keys are made once, so a restart keeps the host's identity."""
         r = self.root
         r.mkdir(parents=True, exist_ok=True)
         for key in ("host_key", "client_key"):
-            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(r / key)],
-                           check=True)
+            if not (r / key).exists():
+                subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                                str(r / key)], check=True)
         shutil.copy(r / "client_key.pub", r / "authorized_keys")
         os.chmod(r / "authorized_keys", 0o600)
         (r / "sshd_config").write_text(
@@ -37,7 +46,9 @@ class SSHHost:
             f"AuthorizedKeysFile {r / 'authorized_keys'}\nPidFile {r / 'sshd.pid'}\n"
             "UsePAM no\nStrictModes no\nPermitRootLogin prohibit-password\n"
             "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUseDNS no\n"
-            f"Subsystem sftp {SFTP}\n")
+            f"Subsystem sftp {SFTP}\n" +
+            (f'SetEnv LD_PRELOAD={FAKETIME_LIB} "FAKETIME={self.fake_time}"\n'
+             if self.fake_time else ""))
         Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege-separation dir
         self.proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(r / "sshd_config")],
                                      stdout=open(r / "sshd.log", "w"), stderr=subprocess.STDOUT)
