@@ -102,3 +102,19 @@ def make_sdist(dest, name="vmwtestext", version="1.0", requires_python=">=3.8", 
     if pkg_info:
         members[f"{top}/PKG-INFO"] = pkg_info
     return write_archive(Path(dest) / f"{top}.{fmt}", members)
+
+
+def tar_with_odd_pkg_info(path, kind):
+    """A .tar.gz whose pkg-1.0/PKG-INFO is a symlink, hard link, directory or FIFO (pointing
+    at a valid pkg-1.0/real where it links)."""
+    good = b"Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n"
+    with tarfile.open(path, "w:gz") as t:
+        real = tarfile.TarInfo("pkg-1.0/real")
+        real.size = len(good)
+        t.addfile(real, io.BytesIO(good))
+        info = tarfile.TarInfo("pkg-1.0/PKG-INFO")
+        info.type = {"symlink": tarfile.SYMTYPE, "hardlink": tarfile.LNKTYPE,
+                     "directory": tarfile.DIRTYPE, "fifo": tarfile.FIFOTYPE}[kind]
+        info.linkname = "pkg-1.0/real" if kind.endswith("link") else ""
+        t.addfile(info)
+    return path

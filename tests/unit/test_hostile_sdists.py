@@ -2,39 +2,23 @@
 Version, and archives that are not archives. Each is one SourceError line (exit 6), never a
 traceback; the same through the real CLI, with nothing written."""
 
-import io
 import subprocess
 import sys
-import tarfile
 from pathlib import Path
 
 import pytest
 
 from builder.errors import SourceError
 from builder.sources import source
-from tests.support.projects import write_archive
+from tests.support.projects import tar_with_odd_pkg_info, write_archive
 
 GOOD = "Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n"
-
-
-def tar_with(path, kind):
-    """A .tar.gz whose pkg-1.0/PKG-INFO is a symlink, hard link, directory or FIFO."""
-    with tarfile.open(path, "w:gz") as t:
-        target = tarfile.TarInfo("pkg-1.0/real")
-        target.size = len(GOOD)
-        t.addfile(target, io.BytesIO(GOOD.encode()))
-        info = tarfile.TarInfo("pkg-1.0/PKG-INFO")
-        info.type = {"symlink": tarfile.SYMTYPE, "hardlink": tarfile.LNKTYPE,
-                     "directory": tarfile.DIRTYPE, "fifo": tarfile.FIFOTYPE}[kind]
-        info.linkname = "pkg-1.0/real" if kind.endswith("link") else ""
-        t.addfile(info)
-    return path
 
 
 @pytest.mark.parametrize("kind", ["symlink", "hardlink", "directory", "fifo"])
 def test_pkg_info_that_is_not_a_regular_file(tmp_path, kind):
     with pytest.raises(SourceError, match="PKG-INFO is not a regular file") as e:
-        source.read_metadata(tar_with(tmp_path / "pkg-1.0.tar.gz", kind))
+        source.read_metadata(tar_with_odd_pkg_info(tmp_path / "pkg-1.0.tar.gz", kind))
     assert e.value.exit_code == 6
 
 
