@@ -25,6 +25,7 @@ from ..providers.vagrant_vm import VagrantVM
 from ..sources import source
 from ..stages.build import Builder, StageFailed
 from ..stages.guest import GUEST_CA, list_interpreters
+from . import parallel
 from .options_io import effective_options
 
 HOOKS = ("before-build", "repair-wheel-command", "test-requires", "test-command",
@@ -136,6 +137,7 @@ class BuildRun:
                     return
         by_tag = {r.tag: r for r in planned}
         policy, arch = split_platform(plat)
+        jobs = []
         for tag, python in list_interpreters(remote, host.python_root):
             r = by_tag.get(tag)
             if r is None:  # an interpreter the table did not list (or a plain SSH host)
@@ -143,7 +145,8 @@ class BuildRun:
                                           self.opts, self.earlier)
                 planned.append(r)
             if r.pending:
-                builder.build_one(tag, python, r)
+                jobs.append((tag, python, r))
+        parallel.build_all(builder, remote, jobs, self.opts["parallel"] or host.cpus)
 
     def _exit_code(self):
         report.print_summary(self.results, self.out.path)

@@ -62,7 +62,7 @@ class Display(NullDisplay):
         for col in ("interpreter", "stage", "elapsed"):
             t.add_column(col)
         now = time.monotonic()
-        for key, (stage, started) in self.rows.items():
+        for key, (stage, started) in list(self.rows.items()):  # builds may add rows
             t.add_row(key, stage, f"{now - started:5.0f} s")
         return t
 

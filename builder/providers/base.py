@@ -17,6 +17,7 @@ class BuildHost:
     python_root = "/opt/python"
     policy = arch = None  # known before connecting for table machines; None for plain hosts
     floor = None  # a model.machine.Floor when the host proves wheels under an old glibc
+    cpus = 1  # what `parallel` defaults to: builds that may run at once
 
     def __init__(self):
         self.timings = {}  # boot, finish, ... in seconds

@@ -29,6 +29,7 @@ class VagrantVM(BuildHost):
         super().__init__()
         self.spec, self.name, self.keep = spec, spec.name, keep
         self.policy, self.arch, self.floor = spec.policy, spec.arch, spec.floor_spec
+        self.cpus = spec.cpus
         self.driver_override = driver
         self.dot = vagrantcli.dotfile_dir(self.name)
         self.known_hosts = self.dot / "known_hosts"

@@ -10,6 +10,7 @@ loader), the sha256 in the guest, then the fetch to the host's wheelhouse. Every
 failing never stops the others, and never touches wheels already fetched.
 """
 
+import copy
 import time
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -22,6 +23,7 @@ from ..output.display import NullDisplay, Tee
 from ..transport.shell import fill, q
 from . import symbols
 from .floor import floor_failure
+from .work import Work
 from .guest import GUEST_CA, GUEST_ROOT, IMPORT_TEST, PROJECT
 
 
@@ -29,32 +31,6 @@ class StageFailed(Exception):
     def __init__(self, message, output=""):
         super().__init__(message)
         self.output = output  # the failed command's stdout, when a stage wants to read it
-
-
-@dataclass
-class Work:
-    """One interpreter's way through the stages."""
-
-    tag: str
-    result: Result
-    log: object  # the log file (a Tee in -v mode)
-    dir: PurePosixPath  # its work dir in the guest
-    bindir: PurePosixPath  # the interpreter's bin dir
-    path_env: dict  # its bin dir first on PATH, for hooks and tests
-    built: str = ""  # the wheel the build made
-    repaired: str = ""  # the wheel after repair
-
-    @property
-    def python(self):
-        return self.bindir / "python"
-
-    @property
-    def pure(self):
-        return self.built.endswith("-none-any.whl")
-
-    @property
-    def wheel(self):
-        return self.dir / "repaired" / self.repaired
 
 
 class Builder:
@@ -75,6 +51,12 @@ class Builder:
         self.remote_sdist = GUEST_ROOT / "src" / source.sdist.name
         self.work_root = PurePosixPath(work_root)  # per-interpreter build dirs go here
         self.floor = floor  # model.machine.Floor, or None
+
+    def on(self, remote):
+        """This builder over another connection to the same build host (a parallel build)."""
+        twin = copy.copy(self)
+        twin.remote = remote
+        return twin
 
     def upload(self, ca_bundle=None):
         """Send the sdist (and the CA bundle) to the guest once; unpack it as {project}."""

@@ -41,6 +41,19 @@ class Remote:
         self.conn = None
         self.reconnects = 0
         self.connected_once = False  # then a silent or garbled peer is a lost link: retried
+        self.aborted = False  # set by abort(): no more commands, no reconnecting
+
+    def twin(self):
+        """Another connection to the same host, for a build running alongside; the host key
+        is pinned by now (the first connection learned it)."""
+        return Remote(self.host, self.port, self.user, key_filename=self.key_filename,
+                      connect_timeout=self.connect_timeout, known_hosts=self.known_hosts,
+                      learn_host_key=False)
+
+    def abort(self):
+        """Stop this connection's work from another thread: what runs fails, nothing retries."""
+        self.aborted = True
+        self.close()
 
     def _connection(self):
         if self.conn is None:
@@ -121,11 +134,15 @@ class Remote:
         delay = BACKOFF
         for attempt in range(1, RETRIES + 1):
             try:
+                if self.aborted:
+                    raise BuildFailed(f"stopped while {doing}", "rerun to finish")
                 return action(self._connection())
             except VmwheelError:
                 raise
             except LINK_ERRORS as exc:
                 self.close()
+                if self.aborted:
+                    raise BuildFailed(f"stopped while {doing}", "rerun to finish") from None
                 if attempt == RETRIES:
                     raise BuildHostError(
                         f"lost the SSH link to {self.where} while {doing} ({exc}), "

@@ -133,3 +133,20 @@ def test_secrets_never_reach_logs_or_report(run_build, tmp_path, monkeypatch):
              if p.is_file() and p.suffix in (".json", ".log", "")]
     texts += [res.stdout, res.stderr]
     assert texts and not [t for t in texts if token in t or password in t]
+
+
+def test_parallel_builds_overlap_and_each_keeps_its_own_log(run_build, tmp_path):
+    """--parallel 2: both interpreters are inside their before-build at the same time (each
+    notes when it enters and leaves), over two SSH connections; logs and wheels as usual."""
+    trace = tmp_path / "trace"
+    hook = f'echo "in $(date +%s.%N)" >> {trace}; sleep 3; echo "out $(date +%s.%N)" >> {trace}'
+    res = run_build(make_sdist(tmp_path), "--parallel", "2", "--before-build", hook)
+    assert res.returncode == 0, res.stdout + res.stderr
+    events = sorted((float(t), kind) for kind, t in
+                    (line.split() for line in trace.read_text().splitlines()))
+    assert [kind for _, kind in events] == ["in", "in", "out", "out"], events  # overlapped
+    out = tmp_path / "wheelhouse"
+    assert len(list(out.glob("*.whl"))) == 2
+    for log in (out / "logs").rglob("cp3*.log"):
+        text = log.read_text()
+        assert text.count("==> [before-build]") == 1 and "imported vmwtestext" in text

@@ -77,7 +77,8 @@ def test_fab_build_msgpack_on_the_default_box_survives_a_killed_vm(tmp_path, fau
     while time.monotonic() < deadline and not list(out.glob("*.whl")) and proc.poll() is None:
         time.sleep(1)
     first = {p.name: sha256_of(p) for p in out.glob("*.whl")}
-    assert len(first) == 1, proc.communicate()
+    # Two interpreters build at once (parallel = the VM's 2 CPUs): both may have landed.
+    assert 1 <= len(first) <= 2, proc.communicate()
     [victim] = [d for d in set(domains()) - before if d.endswith(f"-{DEFAULT}")]
     assert run("virsh", "-c", "qemu:///system", "destroy", victim).returncode == 0
     stdout, stderr = proc.communicate(timeout=600)
@@ -107,7 +108,7 @@ def test_fab_build_msgpack_on_the_default_box_survives_a_killed_vm(tmp_path, fau
     assert report["machines"][0]["floor"] == "glibc 2.17"
 
     kept = [e for e in built.values() if e["reason"].startswith("kept")]
-    assert [e["wheel"] for e in kept] == list(first)
+    assert sorted(e["wheel"] for e in kept) == sorted(first)
     sums = (out / "SHA256SUMS").read_text().splitlines()
     assert len(sums) == 3
     imported = []

@@ -31,6 +31,7 @@ EXAMPLES = [
     ("resume", "no", False),
     ("memory", "4096", 4096),
     ("cpus", "4", 4),
+    ("parallel", "2", 2),
 ]
 
 

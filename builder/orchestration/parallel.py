@@ -1,0 +1,43 @@
+"""Several interpreters of one build host at the same time, each over its own SSH connection.
+
+Each build keeps its own work dir, log and display row, as when they run one by one; one
+failing never stops the others. A VmwheelError (a lost link after retries, a full output dir)
+or Ctrl-C stops what has not started, aborts what runs (its commands fail, nothing retries),
+and is raised once every thread has ended.
+"""
+
+import threading
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
+
+def build_all(builder, remote, jobs, width):
+    """Build `jobs` [(tag, python, result)], at most `width` at once."""
+    if width <= 1 or len(jobs) <= 1:
+        for tag, python, result in jobs:
+            builder.build_one(tag, python, result)
+        return
+    local, lock, twins = threading.local(), threading.Lock(), []
+
+    def one(job):
+        if not hasattr(local, "builder"):
+            twin = remote.twin()
+            with lock:
+                twins.append(twin)
+            local.builder = builder.on(twin)
+        local.builder.build_one(*job)
+
+    pool = ThreadPoolExecutor(max_workers=min(width, len(jobs)),
+                              thread_name_prefix="vmwheel-build")
+    futures = [pool.submit(one, job) for job in jobs]
+    try:
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        failed = [f for f in done if f.exception() is not None]
+        if failed:
+            raise failed[0].exception()
+    finally:
+        for f in futures:
+            f.cancel()
+        with lock:
+            for twin in twins:
+                twin.abort()
+        pool.shutdown(wait=True)

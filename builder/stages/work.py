@@ -1,0 +1,32 @@
+"""One interpreter's way through the build stages: its work dir, log and wheels."""
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from ..model.result import Result
+
+
+@dataclass
+class Work:
+    """One interpreter's way through the stages."""
+
+    tag: str
+    result: Result
+    log: object  # the log file (a Tee in -v mode)
+    dir: PurePosixPath  # its work dir in the guest
+    bindir: PurePosixPath  # the interpreter's bin dir
+    path_env: dict  # its bin dir first on PATH, for hooks and tests
+    built: str = ""  # the wheel the build made
+    repaired: str = ""  # the wheel after repair
+
+    @property
+    def python(self):
+        return self.bindir / "python"
+
+    @property
+    def pure(self):
+        return self.built.endswith("-none-any.whl")
+
+    @property
+    def wheel(self):
+        return self.dir / "repaired" / self.repaired
