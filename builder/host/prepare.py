@@ -22,10 +22,14 @@ REQUIRED_COMMANDS = {
 }
 # Packages needed besides the commands above (no command of their own to look for).
 EXTRA_PACKAGES = ["vagrant-libvirt", "libvirt-daemon-driver-qemu", "ca-certificates"]
+# Needed only to build a floor machine's box (`npm pack` fetches the pinned toolchain):
+# installed by `vmwheel host setup`, not required by a build on a box that is already there.
+BOX_BUILD_COMMANDS = {"npm": "npm"}
 
 
-def missing_packages():
-    pkgs = [pkg for cmd, pkg in REQUIRED_COMMANDS.items() if not shutil.which(cmd)]
+def missing_packages(for_box_builds=False):
+    commands = dict(REQUIRED_COMMANDS, **(BOX_BUILD_COMMANDS if for_box_builds else {}))
+    pkgs = [pkg for cmd, pkg in commands.items() if not shutil.which(cmd)]
     for pkg in EXTRA_PACKAGES:
         status = subprocess.run(["dpkg-query", "-W", "-f=${Status}", pkg],
                                 capture_output=True, text=True)
@@ -35,7 +39,7 @@ def missing_packages():
 
 
 def install_packages():
-    pkgs = missing_packages()
+    pkgs = missing_packages(for_box_builds=True)
     if not pkgs:
         log.say("host packages: all present")
         return

@@ -81,7 +81,8 @@ def fetch(pin=PIN, toolchain_dir=None):
         return dest
     if shutil.which("npm") is None:
         raise HostNotReady(f"npm is needed to fetch the floor toolchain {pin.spec}",
-                           "install npm (apt-get install npm) and configure its registry")
+                           "run `vmwheel host setup` (it installs npm), or apt-get install "
+                           "npm")
     with tempfile.TemporaryDirectory(prefix=".npm-pack-", dir=toolchain_dir) as tmp:
         try:
             packed = _npm_pack(pin.spec, tmp)

@@ -5,12 +5,13 @@ import os
 import shutil
 import subprocess
 
-from ..errors import HostNotReady
+from .. import planner
+from ..errors import HostNotReady, VmwheelError
 from ..host import pipconfig
 from ..host import prepare
 from ..images import boxes
-from ..model.machine import load_table
 from ..paths import cache_dir, libvirt_dir, libvirt_uri, storage_pool
+from .options_io import effective_options
 
 MIN_FREE_GIB = 10
 
@@ -39,12 +40,16 @@ def checks():
     yield (user_net, "network: QEMU user-mode networking with SSH forwarded to 127.0.0.1 "
            + ("(no bridge or namespace needed)" if user_net else "is not available"),
            "install a QEMU with slirp support (Debian: qemu-system-x86)")
-    for spec in load_table().machines.values():
+    for spec in selected_machines():
         if spec.is_local:
             ok = boxes.is_current(spec)
             yield (ok, f"box {spec.box}: " + ("built and added" if ok else
                    "not built (or provision/ changed since)"),
                    f"vmwheel box build --machine {spec.name}")
+            if spec.floor and not ok:
+                npm = shutil.which("npm") is not None
+                yield (npm, "npm (fetches the floor toolchain for that box): "
+                       + ("present" if npm else "missing"), "vmwheel host setup")
     ca = pipconfig.ca_bundle()
     yield (ca is not None, f"CA bundle for guests: {ca or 'none found'}",
            "set PIP_CERT or SSL_CERT_FILE to your CA bundle")
@@ -55,6 +60,15 @@ def checks():
         free = shutil.disk_usage(probe).free / 2**30
         yield (free >= MIN_FREE_GIB, f"free disk for {label} ({path}): {free:.0f} GiB",
                f"free at least {MIN_FREE_GIB} GiB there, or set VMWHEEL_CACHE_DIR")
+
+
+def selected_machines():
+    """The machines a `vmwheel build` here would use (targets x archs from the environment);
+    doctor checks only their boxes."""
+    try:
+        return planner.select_machines(effective_options({}))
+    except VmwheelError:
+        return []  # the build itself will say what is wrong with the options
 
 
 def accel_check():
