@@ -45,9 +45,9 @@ done
 for v in "$suite" "$arch" "$policy" "$mirror" "$wheels" "$pubkey" "$out"; do
     [ -n "$v" ] || usage
 done
-if { [ -n "$floor_tgz" ] && [ -z "$floor_sum" ]; } || { [ -z "$floor_tgz" ] && [ -n "$floor_sum" ]; }; then
-    usage
-fi
+case "${floor_tgz:+tgz}${floor_sum:+sum}" in
+    tgz | sum) usage ;;  # both floor flags, or neither
+esac
 here=$(cd "$(dirname "$0")" && pwd)
 case "$arch" in
     amd64) plat_arch=x86_64 ;;

@@ -4,7 +4,8 @@
 # interpreter runs and has pip, and that auditwheel runs and knows AUDITWHEEL_PLAT. With
 # --floor, the C library that counts is the floor sysroot's, and every interpreter must also run
 # under that glibc's own loader (floor-run).
-# Usage: check-build-host.sh POLICY ARCH [--floor PREFIX]   e.g. check-build-host.sh manylinux_2_31 x86_64
+# Usage: check-build-host.sh POLICY ARCH [--floor PREFIX]
+#   e.g. check-build-host.sh manylinux_2_31 x86_64
 #   PREFIX  where install-floor-toolchain.sh installed the floor (/opt/floor)
 # POSIX sh: every guest family runs this self check, Alpine (no bash) and CentOS 5 too.
 set -eu
@@ -63,7 +64,8 @@ for py in /opt/python/*/bin/python; do
         "$floor/bin/floor-run" "$py" -c 'import ssl, zlib, ctypes, bz2, lzma' ||
             fail "$py cannot import its standard modules under the floor's glibc loader"
     else
-        "$py" -c 'import ssl, zlib, ctypes, sqlite3' || fail "$py cannot import its standard modules"
+        "$py" -c 'import ssl, zlib, ctypes, sqlite3' ||
+            fail "$py cannot import its standard modules"
     fi
     "$py" -m pip --version >/dev/null || fail "$py has no pip"
     echo "$py: $("$py" --version 2>&1)"

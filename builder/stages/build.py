@@ -5,9 +5,10 @@ For each selected /opt/python/<tag>: a fresh copy of the project in an empty wor
 repair command (auditwheel) for the target platform, `auditwheel show`, install into a fresh venv
 and the test command (default: import every top-level module), on a host with a glibc floor the
 floor proof (the wheel imported by the interpreter running under the floor's own old glibc
-loader), the sha256 in the guest, then the fetch to the host's wheelhouse. Every stage is timed into the result's durations, logged under
-`==> [stage]` in logs/<machine>/<tag>.log and shown on the display the same way. One interpreter
-failing never stops the others, and never touches wheels already fetched.
+loader), the sha256 in the guest, then the fetch to the host's wheelhouse. Every stage is timed
+into the result's durations, logged under `==> [stage]` in logs/<machine>/<tag>.log and shown
+on the display the same way. One interpreter failing never stops the others, and never touches
+wheels already fetched.
 """
 
 import copy
