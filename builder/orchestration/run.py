@@ -146,7 +146,11 @@ class BuildRun:
                 planned.append(r)
             if r.pending:
                 jobs.append((tag, python, r))
-        parallel.build_all(builder, remote, jobs, self.opts["parallel"] or host.cpus)
+        t0 = time.monotonic()
+        try:
+            parallel.build_all(builder, remote, jobs, self.opts["parallel"] or host.cpus)
+        finally:  # the wall time of the interpreters' stages, next to their own durations
+            self.timings[f"builds {host.name}"] = time.monotonic() - t0
 
     def _exit_code(self):
         report.print_summary(self.results, self.out.path)

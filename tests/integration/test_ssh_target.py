@@ -147,6 +147,10 @@ def test_parallel_builds_overlap_and_each_keeps_its_own_log(run_build, tmp_path)
     assert [kind for _, kind in events] == ["in", "in", "out", "out"], events  # overlapped
     out = tmp_path / "wheelhouse"
     assert len(list(out.glob("*.whl"))) == 2
+    report = json.loads((out / "report.json").read_text())
+    [wall] = [v for k, v in report["durations"].items() if k.startswith("builds ")]
+    stages = sum(sum(e["durations"].values()) for e in report["interpreters"])
+    assert 0 < wall < stages, (wall, stages)  # overlapped: less than one after the other
     for log in (out / "logs").rglob("cp3*.log"):
         text = log.read_text()
         assert text.count("==> [before-build]") == 1 and "imported vmwtestext" in text
