@@ -172,7 +172,10 @@ MAX_CLOCK_SKEW = 24 * 3600
 
 
 def check_clock(remote, name):
-    their = int(remote.check("date +%s").split()[0])
+    try:
+        their = int(remote.check("date +%s").split()[0])
+    except (ValueError, IndexError):  # a `date` without %s: nothing to compare
+        return
     skew = their - time.time()
     if abs(skew) > MAX_CLOCK_SKEW:
         when = datetime.datetime.fromtimestamp(their, datetime.timezone.utc)
