@@ -2,12 +2,14 @@
 
 Each build keeps its own work dir, log and display row, as when they run one by one; one
 failing never stops the others. A VmwheelError (a lost link after retries, a full output dir)
-or Ctrl-C stops what has not started, aborts what runs (its commands fail, nothing retries),
-and is raised once every thread has ended.
+or Ctrl-C stops what has not started, aborts what runs (its commands fail with that same error,
+or as interrupted; nothing retries), and is raised once every thread has ended.
 """
 
 import threading
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
+from ..errors import VmwheelError
 
 
 def build_all(builder, remote, jobs, width):
@@ -29,15 +31,17 @@ def build_all(builder, remote, jobs, width):
     pool = ThreadPoolExecutor(max_workers=min(width, len(jobs)),
                               thread_name_prefix="vmwheel-build")
     futures = [pool.submit(one, job) for job in jobs]
+    cause = None  # what the aborted builds fail with; None: Ctrl-C
     try:
         done, _ = wait(futures, return_when=FIRST_EXCEPTION)
         failed = [f for f in done if f.exception() is not None]
         if failed:
-            raise failed[0].exception()
+            cause = failed[0].exception()
+            raise cause
     finally:
         for f in futures:
             f.cancel()
         with lock:
             for twin in twins:
-                twin.abort()
+                twin.abort(cause if isinstance(cause, VmwheelError) else None)
         pool.shutdown(wait=True)

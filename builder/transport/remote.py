@@ -41,7 +41,7 @@ class Remote:
         self.conn = None
         self.reconnects = 0
         self.connected_once = False  # then a silent or garbled peer is a lost link: retried
-        self.aborted = False  # set by abort(): no more commands, no reconnecting
+        self.aborted = None  # set by abort(): no more commands, no reconnecting
 
     def twin(self):
         """Another connection to the same host, for a build running alongside; the host key
@@ -50,10 +50,17 @@ class Remote:
                       connect_timeout=self.connect_timeout, known_hosts=self.known_hosts,
                       learn_host_key=False)
 
-    def abort(self):
-        """Stop this connection's work from another thread: what runs fails, nothing retries."""
-        self.aborted = True
+    def abort(self, cause=None):
+        """Stop this connection's work from another thread: what runs fails, nothing retries.
+        `cause` (the VmwheelError that stopped the run) is what those commands then fail with;
+        without one they fail as interrupted."""
+        self.aborted = cause or BuildFailed("interrupted (Ctrl-C)", "rerun to finish")
         self.close()
+
+    def _stopped(self):
+        """A fresh copy of the abort's cause, raised in the aborted build's own thread."""
+        cause = self.aborted
+        return type(cause)(cause.what, cause.todo, cause.exit_code)
 
     def _connection(self):
         if self.conn is None:
@@ -135,14 +142,14 @@ class Remote:
         for attempt in range(1, RETRIES + 1):
             try:
                 if self.aborted:
-                    raise BuildFailed(f"stopped while {doing}", "rerun to finish")
+                    raise self._stopped()
                 return action(self._connection())
             except VmwheelError:
                 raise
             except LINK_ERRORS as exc:
                 self.close()
                 if self.aborted:
-                    raise BuildFailed(f"stopped while {doing}", "rerun to finish") from None
+                    raise self._stopped() from None
                 if attempt == RETRIES:
                     raise BuildHostError(
                         f"lost the SSH link to {self.where} while {doing} ({exc}), "

@@ -266,3 +266,28 @@ def test_a_build_host_clock_decades_behind_is_refused_and_a_rerun_finishes(
     finally:
         host.stop()
     faults.record("build host clock 36 years behind", [], partial_files(out))
+
+
+def test_parallel_builds_that_lose_their_host_all_fail_with_that_cause(
+        python_tree, offline_index, tmp_path):
+    """Two interpreters at once; the build host's sshd and sessions are killed while both are
+    in before-build. The first lost link stops the other build too, which fails with the same
+    cause (not a vaguer one); one line, exit 5."""
+    host = SSHHost(tmp_path / "host").start()
+    cmd, env = cli(host, python_tree, offline_index, tmp_path, make_sdist(tmp_path))
+    cmd += ["--parallel", "2", "--before-build", "sleep 20"]
+    proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    out = tmp_path / "wheelhouse"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and sum(
+            "==> [before-build]" in p.read_text() for p in out.glob("logs/*/cp3*.log")) < 2:
+        time.sleep(0.2)
+    subprocess.run(["pkill", "-KILL", "-P", str(host.proc.pid)])  # every session
+    host.stop()
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 5, stdout + stderr
+    assert stderr.startswith("vmwheel: lost the SSH link") and stderr.count("\n") == 1, stderr
+    report = json.loads((out / "report.json").read_text())
+    reasons = [e["reason"] for e in report["interpreters"]]
+    assert len(reasons) == 2 and all(r.startswith("lost the SSH link") for r in reasons), reasons
