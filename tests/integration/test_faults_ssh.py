@@ -20,7 +20,7 @@ from builder.output.wheelhouse import Wheelhouse
 from builder.sources import source
 from builder.stages.build import Builder
 from tests.support.projects import EXT_C, make_sdist
-from tests.support.sshhost import SSHHost, known_hosts_line
+from tests.support.sshhost import SSHHost, vmwheel_over_ssh
 
 pytestmark = pytest.mark.ssh
 BIN = Path(sys.executable).parent
@@ -38,22 +38,6 @@ def partial_files(out):
 def env_for(offline_index):
     return {"PATH": f"{BIN}:/usr/bin:/bin", "PIP_NO_INDEX": "1",
             "PIP_FIND_LINKS": str(offline_index)}
-
-
-def cli(host, python_tree, offline_index, tmp_path, sdist):
-    """(command, environment) of `vmwheel build SDIST` over the SSH test host `host`, its key
-    pinned, writing to tmp_path/wheelhouse."""
-    known = tmp_path / f"known_hosts-{host.port}"
-    known.write_text(known_hosts_line(host))
-    env_opt = (f"AUDITWHEEL_PLAT={PLAT} PIP_NO_INDEX=1 PIP_FIND_LINKS={offline_index} "
-               f"PATH={BIN}:/usr/bin:/bin")
-    cmd = [str(BIN / "vmwheel"), "build", str(sdist), "--ssh-host",
-           f"{host.user}@127.0.0.1:{host.port}", "--ssh-key", str(host.client_key),
-           "--known-hosts", str(known), "--python-root", str(python_tree),
-           "-o", f"environment={env_opt}"]
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "CI": "true",
-           "VMWHEEL_CACHE_DIR": str(tmp_path / "cache")}
-    return cmd, env
 
 
 def builder_with_old_wheel(guest, tmp_path, python_tree, offline_index, sdist=None, **kw):
@@ -130,7 +114,7 @@ def test_failing_build_is_reported_and_not_retried(ssh_host, python_tree, offlin
 
 def test_ctrl_c_keeps_fetched_wheels_and_a_rerun_finishes(ssh_host, python_tree,
                                                           offline_index, tmp_path, faults):
-    cmd, env = cli(ssh_host, python_tree, offline_index, tmp_path, make_sdist(tmp_path))
+    cmd, env = vmwheel_over_ssh(ssh_host, python_tree, offline_index, tmp_path, make_sdist(tmp_path))
     out = tmp_path / "wheelhouse"
     proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -220,7 +204,7 @@ def test_output_dir_filling_up_during_a_fetch_stops_in_one_line_and_a_rerun_fini
     try:
         (out / "old-1.0-py3-none-any.whl").write_bytes(b"kept")
         before = snapshot(out)
-        cmd, env = cli(ssh_host, python_tree, offline_index, tmp_path,
+        cmd, env = vmwheel_over_ssh(ssh_host, python_tree, offline_index, tmp_path,
                        make_sdist(tmp_path, c_source=BIG_EXT_C))
         filler = fill_leaving(out, 64 * 1024)
         res = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True)
@@ -249,7 +233,7 @@ def test_a_build_host_clock_decades_behind_is_refused_and_a_rerun_finishes(
     line; with the host's clock right again (same host, same key), the command finishes."""
     host = SSHHost(tmp_path / "host", fake_time="@1990-01-01 00:00:00").start()
     try:
-        cmd, env = cli(host, python_tree, offline_index, tmp_path, make_sdist(tmp_path))
+        cmd, env = vmwheel_over_ssh(host, python_tree, offline_index, tmp_path, make_sdist(tmp_path))
         res = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True)
         assert res.returncode == 5, res.stdout + res.stderr  # BuildHostError
         assert "says 1990-01-01 00:" in res.stderr and "days behind this host's" in res.stderr
@@ -274,7 +258,7 @@ def test_parallel_builds_that_lose_their_host_all_fail_with_that_cause(
     in before-build. The first lost link stops the other build too, which fails with the same
     cause (not a vaguer one); one line, exit 5."""
     host = SSHHost(tmp_path / "host").start()
-    cmd, env = cli(host, python_tree, offline_index, tmp_path, make_sdist(tmp_path))
+    cmd, env = vmwheel_over_ssh(host, python_tree, offline_index, tmp_path, make_sdist(tmp_path))
     cmd += ["--parallel", "2", "--before-build", "sleep 20"]
     proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)

@@ -3,32 +3,24 @@ against a real sshd on 127.0.0.1, plus host-key pinning and resume."""
 
 import json
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from tests.support.projects import make_sdist
-from tests.support.sshhost import known_hosts_line
+from tests.support.sshhost import known_hosts_line, vmwheel_over_ssh
 
 pytestmark = pytest.mark.ssh
-BIN = Path(sys.executable).parent
 
 
 @pytest.fixture
 def run_build(ssh_host, python_tree, offline_index, tmp_path):
     known = tmp_path / "known_hosts"
     known.write_text(known_hosts_line(ssh_host))
-    env_opt = (f"AUDITWHEEL_PLAT=manylinux_2_36_x86_64 PIP_NO_INDEX=1 "
-               f"PIP_FIND_LINKS={offline_index} PATH={BIN}:/usr/bin:/bin")
 
     def run(sdist, *extra, known_hosts=known, command="build", env_extra=None, **popen):
-        cmd = [str(BIN / "vmwheel"), command, str(sdist), "--ssh-host",
-               f"{ssh_host.user}@127.0.0.1:{ssh_host.port}", "--ssh-key",
-               str(ssh_host.client_key), "--known-hosts", str(known_hosts), "--python-root",
-               str(python_tree), "-o", f"environment={env_opt}", *extra]
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "CI": "true",
-               "VMWHEEL_CACHE_DIR": str(tmp_path / "cache"), **(env_extra or {})}
+        cmd, env = vmwheel_over_ssh(ssh_host, python_tree, offline_index, tmp_path, sdist,
+                                    command=command, known_hosts=known_hosts)
+        cmd, env = cmd + list(extra), dict(env, **(env_extra or {}))
         if popen:
             return subprocess.Popen(cmd, env=env, cwd=tmp_path, **popen)
         return subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True)

@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -79,3 +80,23 @@ def known_hosts_line(host):
     """The test host's key as a known_hosts line for 127.0.0.1 on its port."""
     return f"[127.0.0.1]:{host.port} " + " ".join(
         (host.root / "host_key.pub").read_text().split()[:2]) + "\n"
+
+
+def vmwheel_over_ssh(host, python_tree, offline_index, tmp_path, sdist, command="build",
+                     known_hosts=None, plat="manylinux_2_36_x86_64"):
+    """(command line, environment) of `vmwheel COMMAND SDIST` against the SSH test host `host`
+    (its key pinned in `known_hosts`, by default a file made here), with the test tree's
+    interpreters, the offline index, and tmp_path as HOME, cache and working dir."""
+    bin_dir = Path(sys.executable).parent
+    if known_hosts is None:
+        known_hosts = tmp_path / f"known_hosts-{host.port}"
+        known_hosts.write_text(known_hosts_line(host))
+    env_opt = (f"AUDITWHEEL_PLAT={plat} PIP_NO_INDEX=1 PIP_FIND_LINKS={offline_index} "
+               f"PATH={bin_dir}:/usr/bin:/bin")
+    cmd = [str(bin_dir / "vmwheel"), command, str(sdist), "--ssh-host",
+           f"{host.user}@127.0.0.1:{host.port}", "--ssh-key", str(host.client_key),
+           "--known-hosts", str(known_hosts), "--python-root", str(python_tree),
+           "-o", f"environment={env_opt}"]
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "CI": "true",
+           "VMWHEEL_CACHE_DIR": str(tmp_path / "cache")}
+    return cmd, env

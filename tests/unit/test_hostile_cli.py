@@ -2,23 +2,10 @@
 line (what happened; what to do), a documented exit code, no traceback, and the output dir
 untouched. No VM is needed: all of them are refused before one would start."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
+from tests.support.cli import vmwheel
 from tests.support.projects import make_sdist
-
-VMWHEEL = Path(sys.executable).parent / "vmwheel"
-
-
-def vmwheel(tmp_path, *args, env=None):
-    base = {"PATH": os.environ["PATH"], "VMWHEEL_CACHE_DIR": str(tmp_path / "cache"),
-            "HOME": str(tmp_path)}
-    return subprocess.run([str(VMWHEEL), *map(str, args)], cwd=tmp_path, capture_output=True,
-                          text=True, env=dict(base, **(env or {})), timeout=120)
 
 
 def one_line(res, code):

@@ -15,8 +15,6 @@ tests/run.sh run it.
 import hashlib
 import os
 import socket
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -24,11 +22,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.cli import vmwheel
 from tests.support.net import free_port
 from tests.support.projects import make_sdist, tar_with_odd_pkg_info, write_archive
 
 pytestmark = pytest.mark.slow
-VMWHEEL = Path(sys.executable).parent / "vmwheel"
 SECRET = "s3cr3t-Tok"
 DOCUMENTED = {1, 2, 3, 4, 5, 6}
 
@@ -48,13 +46,6 @@ def world(tmp_path):
         hashlib.sha256(b"an earlier wheel").hexdigest() + "  old-1.0-py3-none-any.whl\n")
     (out / "report.json").write_text('{"package": {"name": "old"}, "interpreters": []}\n')
     return tmp_path
-
-
-def vmwheel(cwd, *args, env=None):
-    base = {"PATH": os.environ["PATH"], "VMWHEEL_CACHE_DIR": str(cwd / "cache"),
-            "HOME": str(cwd)}
-    return subprocess.run([str(VMWHEEL), *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, env=dict(base, **(env or {})), timeout=120)
 
 
 def holds_the_rules(cwd, res, before):
