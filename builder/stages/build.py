@@ -22,7 +22,7 @@ from ..errors import VmwheelError
 from ..model.result import Result, Status
 from ..output.display import NullDisplay, Tee
 from ..transport.shell import fill, q
-from . import symbols
+from . import symbols, toonew
 from .floor import floor_failure
 from .work import Work
 from .guest import GUEST_CA, GUEST_ROOT, IMPORT_TEST, PROJECT
@@ -150,8 +150,24 @@ class Builder:
             repair = fill(self.hooks.get("repair-wheel-command") or DEFAULT_REPAIR,
                           wheel=w.dir / "dist" / w.built, dest_dir=w.dir / "repaired",
                           plat=self.plat)
-            self.run("repair", repair, w.log, env=w.path_env)
+            try:
+                self.run("repair", repair, w.log, env=w.path_env)
+            except StageFailed as exc:
+                raise self._why_too_new(w, exc) from None
         w.repaired = self._one_file(w.dir / "repaired", w.log)
+
+    def _why_too_new(self, w, exc):
+        """The repair's failure, naming the libraries and symbols when the wheel's tree needs
+        symbol versions the target does not allow (auditwheel: "too-recent versioned
+        symbols"; stages/toonew.py)."""
+        code, listing = self.remote.call(
+            toonew.listing_command(w.python, w.dir / "dist" / w.built), env=self.env)
+        found = toonew.too_new(listing, self.plat) if code == 0 else []
+        if not found:
+            return exc
+        line = toonew.describe(found, self.plat)
+        w.log.write(f"\n==> [repair] {line}\n")
+        return StageFailed(line, exc.output)
 
     def _show(self, w):
         out = self.run("show", f"auditwheel show {q(w.wheel)}", w.log)

@@ -26,11 +26,12 @@ def guest(ssh_host):
     g.close()
 
 
-def builder_for(guest, sdist, out, python_tree, offline_index, hooks=None, env=None):
+def builder_for(guest, sdist, out, python_tree, offline_index, hooks=None, env=None,
+                plat=PLAT):
     src = source.from_file(sdist)
     env = dict(env or {}, PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin",
                PIP_NO_INDEX="1", PIP_FIND_LINKS=str(offline_index))
-    b = Builder(guest, src, Wheelhouse(out), PLAT, Path(out) / "logs", env, hooks,
+    b = Builder(guest, src, Wheelhouse(out), plat, Path(out) / "logs", env, hooks,
                 python_root=python_tree)
     b.upload()
     return b
@@ -169,3 +170,39 @@ def test_an_unversioned_newer_glibc_symbol_fails_that_interpreter_only(
     assert good.status == "built", good.reason
     assert sorted(p.name for p in out.iterdir() if p.suffix == ".whl") == [good.wheel]
     assert not [p for p in os.listdir(out) if p.endswith(".part")]
+
+
+# A library of the kind a Debian -dev package brings: built by the system compiler, it needs
+# getrandom@GLIBC_2.25; the extension links to it (rpath), so repair would graft it.
+PROBE_LIB_SETUP = """\
+import os, subprocess
+from setuptools import setup, Extension
+lib = os.path.abspath("lib")
+os.makedirs(lib, exist_ok=True)
+subprocess.check_call(["cc", "-shared", "-fPIC", "-Wl,-soname,libvmwprobe.so.1", "-o",
+                       os.path.join(lib, "libvmwprobe.so.1"), "probe.c"])
+setup(ext_modules=[Extension("vmwtestext", ["vmwtestext.c"], library_dirs=[lib],
+                             libraries=[":libvmwprobe.so.1"], runtime_library_dirs=[lib])])
+"""
+PROBE_LIB_C = ("#include <sys/random.h>\n"
+               "int vmw_probe(void) { char b[4]; return (int)getrandom(b, 4, 0); }\n")
+
+
+def test_a_linked_library_too_new_for_the_target_is_named_with_its_symbols(
+        guest, python_tree, offline_index, tmp_path):
+    out = tmp_path / "wheelhouse"
+    sdist = make_sdist(tmp_path, c_source=EXT_C.replace(
+        "return PyLong_FromLong(42);", "return PyLong_FromLong(38 + vmw_probe());").replace(
+        "#include <Python.h>", "#include <Python.h>\nint vmw_probe(void);"),
+        files={"setup.py": PROBE_LIB_SETUP, "probe.c": PROBE_LIB_C})
+    b = builder_for(guest, sdist, out, python_tree, offline_index,
+                    plat="manylinux_2_17_x86_64")
+    r = b.build_one("cp311-cp311", "3.11")
+    assert r.status == "failed"
+    assert r.reason.startswith(
+        f"repair: {tmp_path.anchor}"), r.reason  # the library's path in the build host
+    assert "/lib/libvmwprobe.so.1 needs getrandom@GLIBC_2.25, newer than manylinux_2_17_x86_64 " \
+           "allows: build that library from source with the floor's $CC" in r.reason, r.reason
+    assert "vmwtestext" not in r.reason.split(";")[0]  # the extension itself is fine
+    assert "too-recent versioned symbols" in Path(r.log).read_text()  # auditwheel's own words
+    assert not out.exists() or not list(out.glob("*.whl"))
