@@ -70,6 +70,7 @@ def runtime_file(machine):
 
 
 def destroy(machine):
+    """`vagrant destroy`; its CompletedProcess (it fails when libvirtd does not answer)."""
     rt = runtime_file(machine)
-    subprocess.run(["vagrant", "destroy", "-f", machine],
-                   env=env(machine, rt if rt.exists() else None), capture_output=True)
+    return subprocess.run(["vagrant", "destroy", "-f", machine],
+                          env=env(machine, rt if rt.exists() else None), capture_output=True)

@@ -78,9 +78,9 @@ def require_box(spec):
         record["image_sha256"] = got
         marker.write_text(json.dumps(record))
     elif got != record["image_sha256"]:
-        raise HostNotReady(f"the image of box {spec.box} ({image}) is not the one that was "
-                           f"built (sha256 {got[:12]}, expected {record['image_sha256'][:12]})",
-                           f"run `vmwheel box build --machine {spec.name} --force`")
+        raise HostNotReady(f"the image of box {spec.box} ({image}) is damaged or was changed: "
+                           f"sha256 {got[:12]}, built as {record['image_sha256'][:12]}",
+                           f"rebuild it with `vmwheel box build --machine {spec.name} --force`")
 
 
 def vagrant_pubkey():

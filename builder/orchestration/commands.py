@@ -5,7 +5,7 @@ from pathlib import Path
 
 from .. import log, planner
 from ..config.options import Options
-from ..errors import BuildFailed
+from ..errors import BuildFailed, HostNotReady
 from ..host import prepare, vagrantcli
 from ..images import boxes
 from ..model.machine import get as get_machine
@@ -30,7 +30,12 @@ def box_build(machine=None, force=False):
 def vm_destroy(machine=None):
     """Destroy a VM kept with --keep-vm."""
     spec = get_machine(machine)
-    vagrantcli.destroy(spec.name)
+    prepare.check_ready()
+    res = vagrantcli.destroy(spec.name)
+    if res.returncode != 0:
+        raise HostNotReady(f"could not destroy VM {spec.name}: "
+                           f"{res.stderr.decode(errors='replace').strip()[-200:]}",
+                           "see `vmwheel doctor`")
     log.say(f"{spec.name}: destroyed")
 
 

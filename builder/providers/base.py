@@ -11,6 +11,9 @@ A provider module (vagrant_vm.py, ssh_host.py, ...) implements `up`, `finish`, `
 import contextlib
 import time
 
+from .. import log
+from ..errors import VmwheelError
+
 
 class BuildHost:
     name = ""
@@ -54,5 +57,11 @@ class BuildHost:
             if remote is not None:
                 remote.close()
             t0 = time.monotonic()
-            self.finish(failed=failed)
-            self.timings["finish"] = time.monotonic() - t0
+            try:
+                self.finish(failed=failed)
+            except VmwheelError as exc:
+                if not failed:
+                    raise
+                log.warn(f"{exc.what}; {exc.todo}")  # the session's own error stays the one raised
+            finally:
+                self.timings["finish"] = time.monotonic() - t0

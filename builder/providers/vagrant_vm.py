@@ -3,13 +3,15 @@ loopback port; destroyed after the run unless kept (--keep-vm)."""
 
 import fcntl
 import json
+import os
+import signal
 import socket
 import subprocess
 import time
 from pathlib import Path
 
 from .. import log, paths
-from ..errors import BuildHostError
+from ..errors import BuildHostError, HostNotReady
 from ..host import prepare
 from ..images import boxes
 from ..transport.remote import Remote
@@ -99,6 +101,10 @@ class VagrantVM(BuildHost):
         boxes.require_box(self.spec)
         self.lock()
         running = self.is_running()
+        if self._leftover(running):
+            log.say(f"removing VM {self.name} left by an earlier run (not kept with --keep-vm)")
+            vagrantcli.destroy(self.name)
+            running = False
         if not running:  # a new VM: its host key is learned at the first connection
             self.known_hosts.unlink(missing_ok=True)
         rt = self._write_runtime(running)
@@ -125,12 +131,44 @@ class VagrantVM(BuildHost):
         another run's)."""
         if self._lock is None:
             return
-        if self.keep and not failed:
-            log.say(f"keeping {self.name} running (--keep-vm); "
-                    f"`vmwheel vm destroy --machine {self.name}` removes it")
-        else:
-            vagrantcli.destroy(self.name)
-            self.known_hosts.unlink(missing_ok=True)
-        if self._lock:
+        try:
+            if self.keep and not failed:
+                log.say(f"keeping {self.name} running (--keep-vm); "
+                        f"`vmwheel vm destroy --machine {self.name}` removes it")
+                self._mark_kept()
+            else:
+                if vagrantcli.destroy(self.name).returncode != 0:
+                    if not prepare.libvirt_reachable():
+                        self._stop_orphan()
+                    log.warn(f"could not destroy VM {self.name}; the next build removes it")
+                self.known_hosts.unlink(missing_ok=True)
+        finally:
             self._lock.close()
             self._lock = None
+
+    def _leftover(self, running):
+        """A VM of this machine from an earlier run that nobody kept: a run that lost libvirtd
+        or was killed. It is removed, never reused: every build starts from the box."""
+        if not (self.dot / "machines" / self.name / "libvirt" / "id").exists():
+            return False
+        kept = self.runtime.exists() and json.loads(self.runtime.read_text()).get("kept")
+        return not (running and kept)
+
+    def _mark_kept(self):
+        rt = json.loads(self.runtime.read_text())
+        self.runtime.write_text(json.dumps(dict(rt, kept=True), indent=1))
+
+    def _stop_orphan(self):
+        """libvirtd went away during the build: QEMU runs on without it. Stop that QEMU so
+        nothing keeps running; the domain's definition stays until libvirtd is back."""
+        prefix = json.loads(self.runtime.read_text()).get("domain_prefix", "")
+        pid_file = Path("/run/libvirt/qemu") / f"{prefix}{self.name}.pid"
+        try:
+            os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
+            stopped = "stopped"
+        except (OSError, ValueError):
+            stopped = "could not be stopped"
+        raise HostNotReady(
+            f"libvirtd stopped during the build: VM {self.name} {stopped}, its domain is left "
+            "defined", "run `vmwheel host setup` to start libvirtd; the next build removes the "
+            "leftover VM (wheels fetched are kept)")

@@ -6,6 +6,8 @@ These tests need root, libvirt (`vmwheel host setup`) and the package index; the
 """
 
 import json
+import os
+import re
 import subprocess
 import sys
 import time
@@ -15,8 +17,10 @@ from pathlib import Path
 import pytest
 
 from builder.digest import sha256_of
+from builder.images import boxes
+from builder.model.machine import get as get_machine
 from tests.support.hostpython import host_python
-from tests.support.projects import EXT_C, write_project
+from tests.support.projects import write_floor_probe, write_project
 
 pytestmark = pytest.mark.vm
 REPO = Path(__file__).resolve().parents[2]
@@ -155,30 +159,91 @@ def test_fab_build_msgpack_for_i686_in_an_i686_guest(tmp_path):
     assert "imported msgpack" in log
 
 
-# A hand-written getrandom prototype: glibc 2.17 (the floor sysroot) has no getrandom, so the
-# floor compiler links an unversioned reference that auditwheel does not see (it would say
-# manylinux_2_17 from the versioned fcntl/cos references). It loads on the box's glibc 2.31.
-FLOOR_BREAKER_C = EXT_C.replace(
-    "static PyObject *answer", "#include <math.h>\n"
-    "extern long getrandom(void *b, unsigned long n, unsigned f);\nstatic PyObject *answer").replace(
-    "return PyLong_FromLong(42);",
-    "char b[4]; getrandom(b, 4, 0); return PyLong_FromLong(42 + (long)cos(b[0] * 0.0) - 1);")
+def floor_probe_on_host(wheel, tmp_path):
+    """floorprobe's C and C++ extensions called by a host CPython of the wheel's version."""
+    version = wheel.name.split("-")[2][2:]
+    py = host_python(f"{version[0]}.{version[1:]}")
+    if py is None:
+        return False
+    venv = tmp_path / "probe-venv"
+    assert run(py / "bin" / "python", "-m", "venv", venv).returncode == 0
+    assert run(venv / "bin" / "pip", "install", "--no-index", wheel).returncode == 0
+    check = run(venv / "bin" / "python", "-c",
+                "import floorprobe as f\nassert f.probe(1.0)[0] == 1\n"
+                "assert f.join(['a', 'b']) == 'a,b,' and f.strict(3) == 6\n"
+                "try:\n    f.strict(-1)\nexcept ValueError as e:\n    print('raised', e)",
+                cwd=tmp_path)
+    assert check.stdout.strip() == "raised negative", check.stderr
+    return True
 
 
-def test_the_floor_proof_fails_a_wheel_that_needs_more_than_glibc_2_17(tmp_path):
+def qemu_of(domain):
+    return subprocess.run(["pgrep", "-f", f"guest={domain},"], capture_output=True).stdout
+
+
+def test_floor_wheels_c_and_cxx_with_a_proof_while_libvirtd_stops_mid_build(tmp_path, faults):
+    """floorprobe (tests/support/projects.py) for cp311 and cp313 at once. cp313: the C part
+    (fcntl64/libm symbols with a distro compiler) and the pybind11 C++ part come out
+    manylinux2014, pass the floor proof and import here. cp311: its getrandom call fails the
+    floor proof by name, no wheel. Meanwhile libvirtd is stopped: the guest runs on (QEMU does
+    not need it), the wheels arrive, and the teardown says what happened; after
+    `vmwheel host setup` the same command again removes the leftover VM and boots a fresh one.
+    """
     build_box(DEFAULT)
-    project = write_project(tmp_path / "breaker", c_source=FLOOR_BREAKER_C)
+    project = write_floor_probe(tmp_path)
     out = tmp_path / "wheelhouse"
-    res = run(BIN / "vmwheel", "build", project, "--build", "cp311-*", "--output-dir", out)
-    assert res.returncode == 1, res.stdout[-3000:] + res.stderr[-3000:]
+    cmd = [BIN / "vmwheel", "build", project, "--build", "cp311-* cp313-*", "--output-dir", out]
+    before = set(domains())
+    proc = subprocess.Popen([str(c) for c in cmd], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        log = out / "logs" / DEFAULT / "cp313-cp313.log"
+        deadline = time.monotonic() + 1200
+        while time.monotonic() < deadline and proc.poll() is None and not (
+                log.exists() and "==> [build]" in log.read_text()):
+            time.sleep(1)
+        [domain] = [d for d in set(domains()) - before if d.endswith(f"-{DEFAULT}")]
+        assert run("pkill", "-x", "libvirtd").returncode == 0
+        stdout, stderr = proc.communicate(timeout=1800)
+    finally:
+        proc.kill()
+        restarted = run(BIN / "vmwheel", "host", "setup")  # libvirtd back for every later test
+    assert proc.returncode == 4, stdout[-3000:] + stderr[-3000:]  # HostNotReady
+    assert stderr.strip().splitlines()[-1] == (
+        f"vmwheel: libvirtd stopped during the build: VM {DEFAULT} stopped, its domain is left "
+        "defined; run `vmwheel host setup` to start libvirtd; the next build removes the "
+        "leftover VM (wheels fetched are kept)"), stderr
+    assert not qemu_of(domain), "the guest's QEMU was left running"
+    assert restarted.returncode == 0, restarted.stdout + restarted.stderr
     report = json.loads((out / "report.json").read_text())
-    [failed] = [e for e in report["interpreters"] if e["status"] == "failed"]
-    assert failed["tag"] == "cp311-cp311"
-    assert failed["reason"].startswith(
-        "floor proof: getrandom is not in glibc 2.17 (undefined symbol)"), failed["reason"]
-    log = (out / "logs" / DEFAULT / "cp311-cp311.log").read_text()
-    assert "imported vmwtestext" in log  # the ordinary test passed on the box's glibc 2.31
-    assert list(out.glob("*.whl")) == []
+    status = {e["tag"]: e for e in report["interpreters"]}
+    assert status["cp311-cp311"]["status"] == "failed"
+    assert status["cp311-cp311"]["reason"].startswith(
+        "floor proof: getrandom is not in glibc 2.17 (undefined symbol)"), status["cp311-cp311"]
+    assert "imported floorprobe" in (out / "logs" / DEFAULT / "cp311-cp311.log").read_text()
+    good = status["cp313-cp313"]
+    assert good["status"] == "built" and good["floor_proof"] == "imported under glibc 2.17"
+    wheel = out / good["wheel"]
+    assert [p.name for p in out.glob("*.whl")] == [wheel.name]
+    assert "manylinux2014_x86_64" in wheel.name and "manylinux_2_31" not in wheel.name
+    (major, minor), verdict = platform_tag_of(wheel)
+    assert (major, minor) <= (2, 17), verdict
+    with zipfile.ZipFile(wheel) as z:
+        assert {n.split(".")[0] for n in z.namelist() if n.endswith(".so")} == {
+            "floorprobe/_cprobe", "floorprobe/_cxxprobe"}
+    assert floor_probe_on_host(wheel, tmp_path), "no host CPython 3.13 to import it"
+    first = sha256_of(wheel)
+    faults.record("libvirtd stopped mid-build", [] if wheel.exists() else [wheel.name],
+                  [p.name for p in out.rglob("*.part")])
+
+    res = run(*cmd)  # the same command again: cp313 kept, cp311 again in a fresh VM
+    assert res.returncode == 1, res.stdout[-3000:] + res.stderr[-3000:]  # cp311 fails again
+    assert f"removing VM {DEFAULT} left by an earlier run" in res.stdout, res.stdout
+    assert domain not in domains(), "the leftover VM is still defined"
+    report = json.loads((out / "report.json").read_text())
+    status = {e["tag"]: e for e in report["interpreters"]}
+    assert status["cp313-cp313"]["status"] == "built" and sha256_of(wheel) == first
+    assert status["cp311-cp311"]["reason"].startswith("floor proof: getrandom"), status
 
 
 def test_unknown_package_fails_in_one_line_and_leaves_output_untouched(tmp_path):
@@ -191,17 +256,20 @@ def test_unknown_package_fails_in_one_line_and_leaves_output_untouched(tmp_path)
 
 
 def test_project_with_tool_vmwheel_builds_with_only_vmwheel_build_dot(tmp_path,
-                                                                      installed_vmwheel):
+                                                                      installed_vmwheel, faults):
     """[tool.vmwheel] in the project's pyproject picks the i686 machine, one interpreter, and a
     test command that runs in the guest with {project} and {wheel} filled in. The vmwheel used
     is installed as a user gets it (`pip install`, not editable, into a fresh venv): it finds
-    its Vagrantfile and provision/ inside the package."""
+    its Vagrantfile and provision/ inside the package. First the box's image in the cache is
+    corrupted: the build refuses it in one line naming the rebuild, which is then run."""
     build_box("bullseye-i686")
     project = write_project(tmp_path, pyproject_extra=(
         '\n[tool.vmwheel]\narchs = ["i686"]\ntargets = ["manylinux_2_31"]\nbuild = "cp313-*"\n'
         'test-command = "python -c \'import vmwtestext; assert vmwtestext.answer() == 42\''
         ' && echo tested {wheel} in {project}"\n'))
-    res = run(installed_vmwheel / "bin" / "vmwheel", "build", ".", cwd=project)
+    vmwheel = installed_vmwheel / "bin" / "vmwheel"
+    corrupt_box_image_then_rebuild_it_as_told(vmwheel, project, faults)
+    res = run(vmwheel, "build", ".", cwd=project)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     report = json.loads((project / "wheelhouse" / "report.json").read_text())
     built = [e for e in report["interpreters"] if e["status"] == "built"]
@@ -212,3 +280,25 @@ def test_project_with_tool_vmwheel_builds_with_only_vmwheel_build_dot(tmp_path,
     log = (project / "wheelhouse" / "logs" / "bullseye-i686" / "cp313-cp313.log").read_text()
     assert f"tested /tmp/vmwheel/cp313-cp313/repaired/{built[0]['wheel']} in /tmp/vmwheel/project" \
         in log
+
+
+def corrupt_box_image_then_rebuild_it_as_told(vmwheel, project, faults):
+    image = boxes.vagrant_image(get_machine("bullseye-i686"))
+    with open(image, "r+b") as f:  # 4 KiB of noise 1 MiB into Vagrant's copy of the disk
+        f.seek(1 << 20)
+        f.write(os.urandom(4096))
+    (project / "wheelhouse").mkdir()
+    (project / "wheelhouse" / "old-1.0-py3-none-any.whl").write_bytes(b"an earlier wheel")
+    before = sha256_of(project / "wheelhouse" / "old-1.0-py3-none-any.whl")
+    res = run(vmwheel, "build", ".", cwd=project)
+    assert res.returncode == 4, res.stdout[-3000:] + res.stderr[-3000:]  # HostNotReady
+    [line] = res.stderr.strip().splitlines()
+    assert re.fullmatch(
+        r"vmwheel: the image of box vmwheel/bullseye-i686 \(\S+/box\.img\) is damaged or was "
+        r"changed: sha256 \w{12}, built as \w{12}; rebuild it with `vmwheel box build "
+        r"--machine bullseye-i686 --force`", line), line
+    assert [p.name for p in (project / "wheelhouse").iterdir()] == ["old-1.0-py3-none-any.whl"]
+    assert sha256_of(project / "wheelhouse" / "old-1.0-py3-none-any.whl") == before
+    rebuilt = run(vmwheel, "box", "build", "--machine", "bullseye-i686", "--force")
+    assert rebuilt.returncode == 0, rebuilt.stdout[-3000:] + rebuilt.stderr[-3000:]
+    faults.record("corrupted box image in the cache", [], [])

@@ -118,3 +118,84 @@ def tar_with_odd_pkg_info(path, kind):
         info.linkname = "pkg-1.0/real" if kind.endswith("link") else ""
         t.addfile(info)
     return path
+
+
+# The floor's test project `floorprobe`: a C extension using what the distro compiler would
+# tag manylinux_2_28+ (fcntl under _FILE_OFFSET_BITS=64: fcntl64@GLIBC_2.28; libm exp/pow:
+# GLIBC_2.29) and a pybind11 C++ extension (exceptions, strings, STL conversions). For
+# CPython 3.11 only, the C extension also calls getrandom through a hand-written prototype:
+# glibc 2.17 has no getrandom, so that interpreter's wheel must fail the floor proof.
+FLOOR_PROBE = {
+    "pyproject.toml": textwrap.dedent("""\
+        [build-system]
+        requires = ["setuptools>=64", "pybind11>=2.10"]
+        build-backend = "setuptools.build_meta"
+
+        [project]
+        name = "floorprobe"
+        version = "1.0"
+        requires-python = ">=3.9"
+        """),
+    "setup.py": textwrap.dedent("""\
+        from setuptools import setup, Extension
+        from pybind11.setup_helpers import Pybind11Extension
+        setup(packages=["floorprobe"], ext_modules=[
+            Extension("floorprobe._cprobe", ["src/cprobe.c"], libraries=["m"],
+                      define_macros=[("_FILE_OFFSET_BITS", "64")]),
+            Pybind11Extension("floorprobe._cxxprobe", ["src/cxxprobe.cpp"]),
+        ])
+        """),
+    "floorprobe/__init__.py": ("from ._cprobe import probe\n"
+                               "from ._cxxprobe import join, strict\n"),
+    "src/cprobe.c": textwrap.dedent("""\
+        #define PY_SSIZE_T_CLEAN
+        #include <Python.h>
+        #include <fcntl.h>
+        #include <math.h>
+        #include <unistd.h>
+        #if PY_MINOR_VERSION == 11
+        extern long getrandom(void *b, unsigned long n, unsigned f);
+        #endif
+        static PyObject *probe(PyObject *self, PyObject *args) {
+            double a;
+            if (!PyArg_ParseTuple(args, "d", &a)) return NULL;
+            int fd = open("/dev/null", O_RDONLY);
+            int flags = fcntl(fd, F_GETFD);
+            close(fd);
+        #if PY_MINOR_VERSION == 11
+            char b[4]; getrandom(b, 4, 0);
+        #endif
+            return Py_BuildValue("(id)", flags >= 0, exp(a) + pow(a, a));
+        }
+        static PyMethodDef methods[] = {{"probe", probe, METH_VARARGS, ""}, {NULL}};
+        static struct PyModuleDef mod = {PyModuleDef_HEAD_INIT, "_cprobe", NULL, -1, methods};
+        PyMODINIT_FUNC PyInit__cprobe(void) { return PyModule_Create(&mod); }
+        """),
+    "src/cxxprobe.cpp": textwrap.dedent("""\
+        #include <pybind11/pybind11.h>
+        #include <pybind11/stl.h>
+        #include <sstream>
+        #include <stdexcept>
+        #include <string>
+        #include <vector>
+        std::string join(const std::vector<std::string> &parts) {
+            std::ostringstream out;
+            for (const auto &p : parts) out << p << ",";
+            return out.str();
+        }
+        int strict(int x) {
+            if (x < 0) throw std::invalid_argument("negative");
+            return 2 * x;
+        }
+        PYBIND11_MODULE(_cxxprobe, m) {
+            m.def("join", &join);
+            m.def("strict", &strict);
+        }
+        """),
+}
+
+
+def write_floor_probe(dest):
+    """The floorprobe project (FLOOR_PROBE) in dest/floorprobe; returns that dir."""
+    return write_project(dest, "floorprobe", c_source=None, files=FLOOR_PROBE,
+                         dirname="floorprobe")

@@ -53,8 +53,8 @@ def test_tampered_image_is_refused(built_box):
     with pytest.raises(HostNotReady) as e:
         boxes.require_box(spec)
     assert e.value.exit_code == 4
-    assert "is not the one that was built" in e.value.what
-    assert e.value.todo == f"run `vmwheel box build --machine {spec.name} --force`"
+    assert "is damaged or was changed: sha256 " in e.value.what
+    assert e.value.todo == f"rebuild it with `vmwheel box build --machine {spec.name} --force`"
 
 
 def test_a_box_that_is_not_built_is_refused(tmp_path, monkeypatch):
