@@ -57,3 +57,8 @@ def libvirt_dir():
 def vagrant_home():
     """A Vagrant home of our own, so boxes and plugins state never touch the user's."""
     return cache_dir() / "vagrant.d"
+
+
+def saved_state_dir(machine):
+    """A machine's saved VM state (providers/saved.py), where libvirt's QEMU can read it."""
+    return libvirt_dir() / "saved" / machine

@@ -17,7 +17,8 @@ from ..errors import ConfigurationError, HostNotReady
 from ..host import prepare
 from ..model.machine import load_table
 from ..digest import sha256_of
-from ..paths import PROVISION_DIR, cache_dir, libvirt_dir, storage_pool, vagrant_home
+from ..paths import (PROVISION_DIR, cache_dir, libvirt_dir, saved_state_dir, storage_pool,
+                     vagrant_home)
 from ..host import vagrantcli
 from . import cpython_sources, floor
 from .aptsources import debian_mirror
@@ -183,6 +184,7 @@ def install(spec, out):
     """Replace any older version of the box: Vagrant's copy, libvirt's volume, boot files."""
     destroy_all_using(spec.box)
     remove_pool_volumes(spec.box)
+    shutil.rmtree(saved_state_dir(spec.name), ignore_errors=True)  # it lived on the old volume
     for suffix in ("vmlinuz", "initrd"):
         for old in libvirt_dir().glob(f"{spec.name}-*.{suffix}"):
             old.unlink()

@@ -10,6 +10,7 @@ from ..errors import HostNotReady, VmwheelError
 from ..host import pipconfig
 from ..host import prepare
 from ..images import boxes
+from ..providers.saved import Saved
 from ..paths import cache_dir, libvirt_dir, libvirt_uri, storage_pool
 from .options_io import effective_options
 
@@ -46,6 +47,8 @@ def checks():
             yield (ok, f"box {spec.box}: " + ("built and added" if ok else
                    "not built (or provision/ changed since)"),
                    f"vmwheel box build --machine {spec.name}")
+            if ok:
+                yield True, f"saved VM state of {spec.name}: " + saved_state(spec), None
             if spec.floor and not ok:
                 npm = shutil.which("npm") is not None
                 yield (npm, "npm (fetches the floor toolchain for that box): "
@@ -69,6 +72,13 @@ def selected_machines():
         return planner.select_machines(effective_options({}))
     except VmwheelError:
         return []  # the build itself will say what is wrong with the options
+
+
+def saved_state(spec):
+    """Whether a build will restore the machine (providers/saved.py) or boot it."""
+    if any(Saved.of(spec, driver).recorded() for driver in ("kvm", "qemu")):
+        return "ready (builds restore it in seconds instead of booting)"
+    return "none yet (the next build saves one after its boot)"
 
 
 def accel_check():

@@ -4,6 +4,7 @@ loopback port; destroyed after the run unless kept (--keep-vm)."""
 import fcntl
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -11,12 +12,13 @@ import time
 from pathlib import Path
 
 from .. import log, paths
-from ..errors import BuildHostError, HostNotReady
+from ..errors import BuildHostError, HostNotReady, VmwheelError
 from ..host import prepare
 from ..images import boxes
 from ..transport.remote import Remote
 from ..host import vagrantcli
 from . import accel
+from .saved import Saved
 from .base import BuildHost
 
 
@@ -96,18 +98,25 @@ class VagrantVM(BuildHost):
         self._lock = lock
 
     def up(self):
-        """Boot (or reuse) the VM and return a Remote connected to it."""
+        """Restore the machine's saved state, else boot (or reuse a kept VM); return a Remote
+        connected to it."""
         prepare.check_ready()
         boxes.require_box(self.spec)
         self.lock()
         running = self.is_running()
         if self._leftover(running):
             log.say(f"removing VM {self.name} left by an earlier run (not kept with --keep-vm)")
-            vagrantcli.destroy(self.name)
+            self._remove()
             running = False
         if not running:  # a new VM: its host key is learned at the first connection
             self.known_hosts.unlink(missing_ok=True)
         rt = self._write_runtime(running)
+        saved = None
+        if not running and self.spec.is_local and not self.keep:
+            saved = Saved.of(self.spec, rt["driver"])
+            remote = self._restore(saved, rt)
+            if remote is not None:
+                return remote
         log.say(f"starting {self.name} ({self.spec.box}, libvirt driver {rt['driver']}, ssh on "
                 f"127.0.0.1:{rt['port']}); log: {self.log_path}")
         t0 = time.monotonic()
@@ -120,10 +129,51 @@ class VagrantVM(BuildHost):
                 f"see {self.log_path} and the guest console {self.serial_log}") from None
         self.timings["boot"] = time.monotonic() - t0
         conf = self._client().conf(vm_name=self.name)  # `vagrant ssh-config`, read once
-        return Remote(host=conf["HostName"], port=int(conf["Port"]), user=conf["User"],
-                      key_filename=conf["IdentityFile"].strip('"'),
-                      known_hosts=self.known_hosts,
-                      learn_host_key=not self.known_hosts.exists())
+        key = conf["IdentityFile"].strip('"')
+        disk = self._save(saved) if saved is not None else None
+        remote = Remote(host=conf["HostName"], port=int(conf["Port"]), user=conf["User"],
+                        key_filename=key, known_hosts=self.known_hosts,
+                        learn_host_key=not self.known_hosts.exists())
+        if disk:
+            remote.check("true")  # the host key is pinned now: keep it with the state
+            saved.commit(disk, conf["User"], key, self.known_hosts)
+            log.say(f"saved the state of {self.name}: later builds restore it")
+        return remote
+
+    def _save(self, saved):
+        """Save the freshly booted VM once (providers/saved.py); None if that fails."""
+        t0 = time.monotonic()
+        try:
+            disk = saved.capture(self._domain())
+        except (BuildHostError, subprocess.CalledProcessError, OSError) as exc:
+            log.say(f"could not save the state of {self.name} ({exc}); later builds boot it")
+            saved.discard()
+            return None
+        self.timings["save"] = time.monotonic() - t0
+        return disk
+
+    def _restore(self, saved, rt):
+        """A Remote to the machine resumed from its saved state, or None (then it boots)."""
+        meta, why = saved.check()
+        if meta is None:
+            if why != "no saved state yet":
+                log.say(f"the saved state of {self.name} {why}: booting it instead")
+            saved.discard()
+            return None
+        t0 = time.monotonic()
+        self._mark(restored=True)
+        try:
+            remote = saved.resume(meta, self._run_dir(), rt["port"], self.known_hosts)
+        except (VmwheelError, subprocess.CalledProcessError, OSError) as exc:
+            log.say(f"could not restore the saved state of {self.name} "
+                    f"({getattr(exc, 'what', exc)}): booting it instead")
+            self._remove()
+            saved.discard()
+            self._mark(restored=False)
+            return None
+        self.timings["restore"] = time.monotonic() - t0
+        log.say(f"restored {self.name} from its saved state in {self.timings['restore']:.1f} s")
+        return remote
 
     def finish(self, failed=False):
         """Destroy the VM unless asked to keep it; never leave a half-made domain behind. A run
@@ -135,9 +185,9 @@ class VagrantVM(BuildHost):
             if self.keep and not failed:
                 log.say(f"keeping {self.name} running (--keep-vm); "
                         f"`vmwheel vm destroy --machine {self.name}` removes it")
-                self._mark_kept()
+                self._mark(kept=True)
             else:
-                if vagrantcli.destroy(self.name).returncode != 0:
+                if not self._remove():
                     if not prepare.libvirt_reachable():
                         self._stop_orphan()
                     log.warn(f"could not destroy VM {self.name}; the next build removes it")
@@ -146,23 +196,42 @@ class VagrantVM(BuildHost):
             self._lock.close()
             self._lock = None
 
+    def _rt(self):
+        return json.loads(self.runtime.read_text()) if self.runtime.exists() else {}
+
+    def _domain(self):
+        return f"{self._rt().get('domain_prefix', '')}{self.name}"
+
+    def _run_dir(self):
+        return paths.libvirt_dir() / "run" / self.name  # the restored VM's disk overlay
+
     def _leftover(self, running):
         """A VM of this machine from an earlier run that nobody kept: a run that lost libvirtd
         or was killed. It is removed, never reused: every build starts from the box."""
+        if self._rt().get("restored"):
+            return prepare.virsh("domstate", self._domain(), check=False).returncode == 0
         if not (self.dot / "machines" / self.name / "libvirt" / "id").exists():
             return False
-        kept = self.runtime.exists() and json.loads(self.runtime.read_text()).get("kept")
-        return not (running and kept)
+        return not (running and self._rt().get("kept"))
 
-    def _mark_kept(self):
-        rt = json.loads(self.runtime.read_text())
-        self.runtime.write_text(json.dumps(dict(rt, kept=True), indent=1))
+    def _remove(self):
+        """Destroy the VM (a restored one is a transient domain); True if that worked."""
+        if self._rt().get("restored"):
+            res = prepare.virsh("destroy", self._domain(), check=False)
+            gone = res.returncode == 0 or "not found" in res.stderr.lower() or \
+                "no domain" in res.stderr.lower()
+            if gone:
+                shutil.rmtree(self._run_dir(), ignore_errors=True)
+            return gone
+        return vagrantcli.destroy(self.name).returncode == 0
+
+    def _mark(self, **flags):
+        self.runtime.write_text(json.dumps(dict(self._rt(), **flags), indent=1))
 
     def _stop_orphan(self):
         """libvirtd went away during the build: QEMU runs on without it. Stop that QEMU so
         nothing keeps running; the domain's definition stays until libvirtd is back."""
-        prefix = json.loads(self.runtime.read_text()).get("domain_prefix", "")
-        pid_file = Path("/run/libvirt/qemu") / f"{prefix}{self.name}.pid"
+        pid_file = Path("/run/libvirt/qemu") / f"{self._domain()}.pid"
         try:
             os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
             stopped = "stopped"

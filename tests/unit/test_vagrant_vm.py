@@ -44,7 +44,7 @@ def test_a_vm_left_by_an_earlier_run_is_removed_unless_it_was_kept_and_runs(tmp_
     vm.runtime.write_text(json.dumps({"machine": vm.name}))
     assert vm._leftover(running=True)  # a run that lost libvirtd or was killed
     assert vm._leftover(running=False)
-    vm._mark_kept()
+    vm._mark(kept=True)
     assert json.loads(vm.runtime.read_text()) == {"machine": vm.name, "kept": True}
     assert not vm._leftover(running=True)  # --keep-vm: the next build reuses it
     assert vm._leftover(running=False)  # kept, but stopped since: start afresh

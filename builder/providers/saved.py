@@ -1,0 +1,148 @@
+"""Saved VM state: a box's first clean boot, resumed in seconds instead of booted again.
+
+After a cold boot (sshd up, nothing built) the domain is saved once per (box, libvirt driver,
+memory, CPUs): `virsh save` writes its memory and device state, the domain's disk (a qcow2
+overlay over the box's pool volume) is copied beside it, and the domain is restored at once so
+that build goes on; the host key it then presents and Vagrant's SSH key for it are kept with
+the state. A later run creates a fresh qcow2 overlay over that disk copy and `virsh restore`s
+the state with the domain's disk pointed at the overlay and SSH forwarded to a new port: the
+guest resumes where it stood right after boot, with nothing of earlier builds in it, and the
+overlay is deleted after the run. Every file is checked against the sha256 recorded at save.
+"""
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..digest import sha256_of
+from ..errors import BuildHostError
+from ..host import prepare
+from ..images import boxes
+from ..paths import saved_state_dir
+from ..transport.remote import Remote
+
+FILES = ("state.sav", "disk.qcow2", "known_hosts", "ssh_key")
+
+
+def state_key(spec, driver):
+    """What a saved state is valid for: the box's content key, the driver, memory and CPUs."""
+    text = json.dumps([boxes.box_key(spec), driver, spec.memory, spec.cpus])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _virsh(*args):
+    res = prepare.virsh(*args, check=False)
+    if res.returncode != 0:
+        raise BuildHostError(f"`virsh {args[0]}` failed: {res.stderr.strip()[-200:]}",
+                             "the build boots the VM instead; `vmwheel doctor` checks libvirt")
+    return res.stdout
+
+
+def disk_of(xml):
+    """The domain's first disk file, from its XML."""
+    m = re.search(r"<disk type='file' device='disk'>.*?<source file='([^']+)'", xml, re.S)
+    if not m:
+        raise BuildHostError("the VM has no file-backed disk to save",
+                             "the build boots the VM instead")
+    return m.group(1)
+
+
+@dataclass
+class Saved:
+    """The saved state of one machine, valid or not."""
+
+    dir: Path
+    key: str
+
+    @classmethod
+    def of(cls, spec, driver):
+        return cls(saved_state_dir(spec.name), state_key(spec, driver))
+
+    def check(self):
+        """(meta, "") when the state can be restored, else (None, why not)."""
+        meta_file = self.dir / "meta.json"
+        if not meta_file.exists():
+            return None, "no saved state yet"
+        try:
+            meta = json.loads(meta_file.read_text())
+            if meta.get("key") != self.key:
+                return None, "was saved for another box, driver, memory or CPU count"
+            for name in FILES:
+                if sha256_of(self.dir / name) != meta["sha256"][name]:
+                    return None, f"is damaged ({name} differs from when it was saved)"
+        except (OSError, ValueError, KeyError) as exc:
+            return None, f"is unreadable ({exc.__class__.__name__})"
+        return meta, ""
+
+    def recorded(self):
+        """A state saved for this key exists (not checked byte by byte: see `check`)."""
+        try:
+            return json.loads((self.dir / "meta.json").read_text()).get("key") == self.key
+        except (OSError, ValueError):
+            return False
+
+    def discard(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+        shutil.rmtree(self._new, ignore_errors=True)
+
+    @property
+    def _new(self):
+        return self.dir.with_name(self.dir.name + ".new")
+
+    def capture(self, domain):
+        """Save the running domain and its disk, then restore it so its build goes on.
+        Returns the disk path; `commit` completes the state once SSH has answered."""
+        shutil.rmtree(self._new, ignore_errors=True)
+        self._new.mkdir(parents=True)
+        disk = disk_of(_virsh("dumpxml", domain))
+        _virsh("save", domain, str(self._new / "state.sav"))
+        try:
+            subprocess.run(["cp", "--sparse=always", disk, str(self._new / "disk.qcow2")],
+                           check=True, capture_output=True)
+        finally:
+            _virsh("restore", str(self._new / "state.sav"))
+        return disk
+
+    def commit(self, disk, user, key_file, known_hosts):
+        """Record the SSH identity next to the state, hash everything, and make it current."""
+        shutil.copyfile(key_file, self._new / "ssh_key")
+        (self._new / "ssh_key").chmod(0o600)
+        shutil.copyfile(known_hosts, self._new / "known_hosts")
+        meta = {"key": self.key, "disk": disk, "user": user,
+                "sha256": {name: sha256_of(self._new / name) for name in FILES}}
+        (self._new / "meta.json").write_text(json.dumps(meta, indent=1))
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self._new.rename(self.dir)
+
+    def restore(self, meta, run_dir, port):
+        """Resume the saved state as a new domain whose disk is a fresh overlay in `run_dir`
+        and whose SSH is forwarded to `port`."""
+        run_dir.mkdir(parents=True, exist_ok=True)
+        overlay = run_dir / "disk.qcow2"
+        overlay.unlink(missing_ok=True)
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b",
+                        str(self.dir / "disk.qcow2"), str(overlay)], check=True,
+                       capture_output=True)
+        xml = _virsh("save-image-dumpxml", str(self.dir / "state.sav"))
+        xml = xml.replace(f"file='{meta['disk']}'", f"file='{overlay}'")
+        xml = re.sub(r"<backingStore.*?</backingStore>|<backingStore/>", "", xml, flags=re.S)
+        xml = re.sub(r"hostfwd=tcp:127\.0\.0\.1:\d+-:22", f"hostfwd=tcp:127.0.0.1:{port}-:22",
+                     xml)
+        (run_dir / "domain.xml").write_text(xml)
+        _virsh("restore", str(self.dir / "state.sav"), "--xml", str(run_dir / "domain.xml"))
+
+    def resume(self, meta, run_dir, port, known_hosts):
+        """`restore`, then a Remote to it: the host key pinned at save, the guest clock (which
+        stood still while saved) set to this host's."""
+        self.restore(meta, run_dir, port)
+        shutil.copyfile(self.dir / "known_hosts", known_hosts)
+        remote = Remote(host="127.0.0.1", port=port, user=meta["user"],
+                        key_filename=str(self.dir / "ssh_key"), known_hosts=known_hosts,
+                        learn_host_key=False)
+        remote.check(f"sudo -n date -s @{int(time.time())} >/dev/null")
+        return remote
