@@ -1,0 +1,61 @@
+"""The saved VM state's bookkeeping (providers/saved.py): what it is valid for, and how a
+missing, outdated or damaged one is told apart. Saving and restoring a real VM is in the VM
+tests (test_vm_build.py: every build after the first restores)."""
+
+
+import pytest
+
+from builder.model.machine import get
+from builder.providers import saved
+
+
+@pytest.fixture
+def state(tmp_path, monkeypatch):
+    monkeypatch.setenv("VMWHEEL_LIBVIRT_DIR", str(tmp_path / "libvirt"))
+    spec = get()
+    s = saved.Saved.of(spec, "qemu")
+    s._new.mkdir(parents=True)
+    for name in ("state.sav", "disk.qcow2"):
+        (s._new / name).write_bytes(name.encode() * 1000)
+    key, hosts = tmp_path / "key", tmp_path / "known_hosts"
+    key.write_text("private key")
+    hosts.write_text("[127.0.0.1]:2222 ssh-ed25519 AAAA")
+    s.commit("/pool/vm.img", "vagrant", key, hosts)
+    return spec, s
+
+
+def test_a_committed_state_checks_and_records_what_it_needs(state):
+    spec, s = state
+    meta, why = s.check()
+    assert why == "" and meta["disk"] == "/pool/vm.img" and meta["user"] == "vagrant"
+    assert set(meta["sha256"]) == set(saved.FILES)
+    assert (s.dir / "ssh_key").stat().st_mode & 0o777 == 0o600
+    assert not s._new.exists() and s.recorded()
+
+
+def test_another_driver_memory_or_cpu_count_is_another_state(state):
+    spec, s = state
+    assert saved.Saved.of(spec, "kvm").check() == (
+        None, "was saved for another box, driver, memory or CPU count")
+    assert not saved.Saved.of(spec.sized(memory=spec.memory * 2), "qemu").recorded()
+    assert not saved.Saved.of(spec.sized(cpus=spec.cpus + 1), "qemu").recorded()
+
+
+def test_a_damaged_file_or_meta_is_told_and_discard_removes_it(state):
+    _, s = state
+    with open(s.dir / "state.sav", "r+b") as f:
+        f.write(b"X")
+    assert s.check() == (None, "is damaged (state.sav differs from when it was saved)")
+    (s.dir / "meta.json").write_text("{not json")
+    assert s.check() == (None, "is unreadable (JSONDecodeError)")
+    s.discard()
+    assert s.check() == (None, "no saved state yet") and not s.recorded()
+
+
+def test_the_disk_is_read_from_the_domain_xml():
+    xml = ("<domain><devices><disk type='file' device='cdrom'><source file='/x.iso'/></disk>"
+           "<disk type='file' device='disk'>\n<driver name='qemu' type='qcow2'/>\n"
+           "<source file='/pool/vm.img' index='1'/></disk></devices></domain>")
+    assert saved.disk_of(xml) == "/pool/vm.img"
+    with pytest.raises(saved.BuildHostError, match="no file-backed disk"):
+        saved.disk_of(xml.replace("device='disk'", "device='lun'"))
