@@ -2,7 +2,6 @@
 missing, outdated or damaged one is told apart. Saving and restoring a real VM is in the VM
 tests (test_vm_build.py: every build after the first restores)."""
 
-
 import pytest
 
 from builder.model.machine import get
