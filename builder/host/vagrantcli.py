@@ -10,11 +10,12 @@ from ..errors import HostNotReady
 from ..paths import DATA_ROOT, MACHINES_JSON, VAGRANTFILE, cache_dir, vagrant_home
 
 
-def dotfile_dir(machine):
-    return cache_dir() / "vagrant" / machine
+def dotfile_dir(machine, slot=0):
+    """Vagrant's state of one instance of a machine: slot 0, or a second run's slot 1, ..."""
+    return cache_dir() / "vagrant" / (machine if slot == 0 else f"{machine}@{slot}")
 
 
-def env(machine=None, runtime=None):
+def env(machine=None, runtime=None, slot=0):
     e = dict(os.environ)
     e.update({
         "VAGRANT_HOME": str(vagrant_home()),
@@ -26,7 +27,7 @@ def env(machine=None, runtime=None):
         "VMWHEEL_MACHINES": str(MACHINES_JSON),
     })
     if machine:
-        e["VAGRANT_DOTFILE_PATH"] = str(dotfile_dir(machine))
+        e["VAGRANT_DOTFILE_PATH"] = str(dotfile_dir(machine, slot))
     if runtime:
         e["VMWHEEL_RUNTIME"] = str(runtime)
     return e
@@ -40,14 +41,14 @@ def require_vagrant():
                            "incomplete", "reinstall vmwheel from its source tree (`pip install .`)")
 
 
-def client(machine=None, runtime=None, log_path=None):
+def client(machine=None, runtime=None, log_path=None, slot=0):
     """A python-vagrant client; Vagrant's output goes to `log_path` when given."""
     require_vagrant()
     kwargs = {}
     if log_path:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         kwargs["out_cm"] = kwargs["err_cm"] = vagrant.make_file_cm(str(log_path))
-    return vagrant.Vagrant(root=str(DATA_ROOT), env=env(machine, runtime),
+    return vagrant.Vagrant(root=str(DATA_ROOT), env=env(machine, runtime, slot),
                            quiet_stdout=False, quiet_stderr=False, **kwargs)
 
 
@@ -65,12 +66,21 @@ def box_add(name, path):
                            "check the Vagrant installation (`vmwheel host setup`)")
 
 
-def runtime_file(machine):
-    return dotfile_dir(machine) / "vmwheel-runtime.json"
+def runtime_file(machine, slot=0):
+    return dotfile_dir(machine, slot) / "vmwheel-runtime.json"
 
 
-def destroy(machine):
+def slots(machine):
+    """The slots of a machine that have Vagrant state."""
+    found = [0] if dotfile_dir(machine).exists() else []
+    return found + sorted(int(p.name.rsplit("@", 1)[1]) for p in
+                          (cache_dir() / "vagrant").glob(f"{machine}@*")
+                          if p.name.rsplit("@", 1)[1].isdigit())
+
+
+def destroy(machine, slot=0):
     """`vagrant destroy`; its CompletedProcess (it fails when libvirtd does not answer)."""
-    rt = runtime_file(machine)
+    rt = runtime_file(machine, slot)
     return subprocess.run(["vagrant", "destroy", "-f", machine],
-                          env=env(machine, rt if rt.exists() else None), capture_output=True)
+                          env=env(machine, rt if rt.exists() else None, slot),
+                          capture_output=True)

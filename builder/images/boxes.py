@@ -176,8 +176,8 @@ def _floor_inputs(spec):
 def destroy_all_using(box):
     """Destroy vmwheel's VMs that run `box` (before that box is replaced)."""
     for name, spec in load_table().machines.items():
-        if spec.box == box and vagrantcli.dotfile_dir(name).exists():
-            vagrantcli.destroy(name)
+        for slot in vagrantcli.slots(name) if spec.box == box else []:
+            vagrantcli.destroy(name, slot)
 
 
 def install(spec, out):

@@ -11,6 +11,7 @@ from ..images import boxes
 from ..model.machine import get as get_machine
 from ..output import verify as verify_mod
 from ..output.display import Display, choose_mode
+from ..providers import instances
 from .options_io import options_of_path
 from .run import BuildRun
 
@@ -31,11 +32,15 @@ def vm_destroy(machine=None):
     """Destroy a VM kept with --keep-vm."""
     spec = get_machine(machine)
     prepare.check_ready()
-    res = vagrantcli.destroy(spec.name)
-    if res.returncode != 0:
-        raise HostNotReady(f"could not destroy VM {spec.name}: "
-                           f"{res.stderr.decode(errors='replace').strip()[-200:]}",
-                           "see `vmwheel doctor`")
+    for slot in vagrantcli.slots(spec.name) or [0]:
+        if instances.in_use(spec.name, slot):
+            log.say(f"{spec.name}: instance {slot + 1} is in use by a vmwheel run: left alone")
+            continue
+        res = vagrantcli.destroy(spec.name, slot)
+        if res.returncode != 0:
+            raise HostNotReady(f"could not destroy VM {spec.name}: "
+                               f"{res.stderr.decode(errors='replace').strip()[-200:]}",
+                               "see `vmwheel doctor`")
     log.say(f"{spec.name}: destroyed")
 
 

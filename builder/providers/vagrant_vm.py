@@ -1,7 +1,6 @@
 """A machine of the table, booted with Vagrant (vagrant-libvirt) and reached over a forwarded
 loopback port; destroyed after the run unless kept (--keep-vm)."""
 
-import fcntl
 import json
 import os
 import shutil
@@ -17,7 +16,7 @@ from ..host import prepare
 from ..images import boxes
 from ..transport.remote import Remote
 from ..host import vagrantcli
-from . import accel
+from . import accel, instances
 from .saved import Saved
 from .base import BuildHost
 
@@ -35,12 +34,18 @@ class VagrantVM(BuildHost):
         self.policy, self.arch, self.floor = spec.policy, spec.arch, spec.floor_spec
         self.cpus = spec.cpus
         self.driver_override = driver
-        self.dot = vagrantcli.dotfile_dir(self.name)
-        self.known_hosts = self.dot / "known_hosts"
-        self.runtime = vagrantcli.runtime_file(self.name)
         self.log_path = Path(log_dir) / f"vagrant-{self.name}.log"
-        self.serial_log = self.dot / "serial.log"
         self._lock = None
+        self._use_slot(0)
+
+    def _use_slot(self, slot):
+        """Instance `slot` of the machine: 0, or 1, 2, ... while other runs hold the lower ones
+        (each its own Vagrant state, domain name and disk; only slot 0 saves and restores)."""
+        self.slot = slot
+        self.dot = vagrantcli.dotfile_dir(self.name, slot)
+        self.known_hosts = self.dot / "known_hosts"
+        self.runtime = vagrantcli.runtime_file(self.name, slot)
+        self.serial_log = self.dot / "serial.log"
 
     def python_versions(self):
         return self.spec.python_versions()
@@ -55,13 +60,14 @@ class VagrantVM(BuildHost):
         return described
 
     def _client(self):
-        return vagrantcli.client(self.name, self.runtime, self.log_path)
+        return vagrantcli.client(self.name, self.runtime, self.log_path, self.slot)
 
     def _write_runtime(self, running):
         old = json.loads(self.runtime.read_text()) if self.runtime.exists() else {}
         rt = {"machine": self.name, "storage_pool": paths.storage_pool(),
               "libvirt_uri": paths.libvirt_uri(),
-              "domain_prefix": f"vmwheel-{paths.instance()}-",
+              "domain_prefix": f"vmwheel-{paths.instance()}-" + (f"{self.slot}-"
+                                                                  if self.slot else ""),
               "memory": self.spec.memory, "cpus": self.spec.cpus,
               "serial_log": str(self.serial_log)}
         if self.spec.is_local:
@@ -82,20 +88,14 @@ class VagrantVM(BuildHost):
         if not (self.dot / "machines").exists():
             return False
         res = subprocess.run(["vagrant", "status", self.name, "--machine-readable"],
-                             env=vagrantcli.env(self.name, self.runtime),
+                             env=vagrantcli.env(self.name, self.runtime, self.slot),
                              capture_output=True, text=True)
         return ",state,running" in res.stdout
 
     def lock(self):
-        self.dot.mkdir(parents=True, exist_ok=True)
-        lock = open(self.dot / "lock", "w")
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.close()
-            raise BuildHostError(f"machine {self.name} is in use by another vmwheel run",
-                                 "wait for it to finish, or use another --machine") from None
-        self._lock = lock
+        """Take the first instance of the machine that no other vmwheel run holds."""
+        slot, self._lock = instances.take(self.name, self.spec.memory)
+        self._use_slot(slot)
 
     def up(self):
         """Restore the machine's saved state, else boot (or reuse a kept VM); return a Remote
@@ -112,7 +112,7 @@ class VagrantVM(BuildHost):
             self.known_hosts.unlink(missing_ok=True)
         rt = self._write_runtime(running)
         saved = None
-        if not running and self.spec.is_local and not self.keep:
+        if not running and self.spec.is_local and not self.keep and self.slot == 0:
             saved = Saved.of(self.spec, rt["driver"])
             remote = self._restore(saved, rt)
             if remote is not None:
@@ -223,7 +223,7 @@ class VagrantVM(BuildHost):
             if gone:
                 shutil.rmtree(self._run_dir(), ignore_errors=True)
             return gone
-        return vagrantcli.destroy(self.name).returncode == 0
+        return vagrantcli.destroy(self.name, self.slot).returncode == 0
 
     def _mark(self, **flags):
         self.runtime.write_text(json.dumps(dict(self._rt(), **flags), indent=1))
