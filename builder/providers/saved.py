@@ -52,6 +52,12 @@ def disk_of(xml):
     return m.group(1)
 
 
+def repinned(known_hosts, port):
+    """The pinned host keys for the restored VM: entries name the forwarded port
+    ([127.0.0.1]:PORT), which is new for every restore."""
+    return re.sub(r"(?m)^\[127\.0\.0\.1\]:\d+ ", f"[127.0.0.1]:{port} ", known_hosts)
+
+
 @dataclass
 class Saved:
     """The saved state of one machine, valid or not."""
@@ -140,7 +146,7 @@ class Saved:
         """`restore`, then a Remote to it: the host key pinned at save, the guest clock (which
         stood still while saved) set to this host's."""
         self.restore(meta, run_dir, port)
-        shutil.copyfile(self.dir / "known_hosts", known_hosts)
+        known_hosts.write_text(repinned((self.dir / "known_hosts").read_text(), port))
         remote = Remote(host="127.0.0.1", port=port, user=meta["user"],
                         key_filename=str(self.dir / "ssh_key"), known_hosts=known_hosts,
                         learn_host_key=False)

@@ -170,6 +170,7 @@ class VagrantVM(BuildHost):
             self._remove()
             saved.discard()
             self._mark(restored=False)
+            self.known_hosts.unlink(missing_ok=True)  # the cold boot learns its own
             return None
         self.timings["restore"] = time.monotonic() - t0
         log.say(f"restored {self.name} from its saved state in {self.timings['restore']:.1f} s")
