@@ -64,5 +64,5 @@ def test_the_pinned_host_key_follows_the_restored_vms_new_port():
     pinned = "[127.0.0.1]:41001 ssh-ed25519 AAAAC3\n[127.0.0.1]:41001 ssh-rsa AAAAB3\n"
     assert saved.repinned(pinned, 52002) == (
         "[127.0.0.1]:52002 ssh-ed25519 AAAAC3\n[127.0.0.1]:52002 ssh-rsa AAAAB3\n")
-    assert saved.repinned("[10.1.1.1]:22 ssh-rsa AAAAB3\n", 52002) == \
-        "[10.1.1.1]:22 ssh-rsa AAAAB3\n"  # only the forwarded loopback entries
+    assert saved.repinned("[::1]:2200 ssh-rsa AAAAB3\n", 52002) == \
+        "[::1]:2200 ssh-rsa AAAAB3\n"  # only the forwarded loopback entries
