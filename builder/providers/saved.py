@@ -5,8 +5,8 @@ memory, CPUs): `virsh save` writes its memory and device state, the domain's dis
 overlay over the box's pool volume) is copied beside it, and the domain is restored at once so
 that build goes on; the host key it then presents and Vagrant's SSH key for it are kept with
 the state. A later run creates a fresh qcow2 overlay over that disk copy and `virsh restore`s
-the state with the domain's disk pointed at the overlay and SSH forwarded to a new port: the
-guest resumes where it stood right after boot, with nothing of earlier builds in it, and the
+the state with that overlay where the domain's disk was (and SSH on the saved port when it is
+free): the guest resumes where it stood right after boot, with nothing of earlier builds in it, and the
 overlay is deleted after the run. Every file is checked against the sha256 recorded at save.
 """
 
@@ -15,6 +15,7 @@ import json
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,38 +115,42 @@ class Saved:
             _virsh("restore", str(self._new / "state.sav"))
         return disk
 
-    def commit(self, disk, user, key_file, known_hosts):
+    def commit(self, disk, port, user, key_file, known_hosts):
         """Record the SSH identity next to the state, hash everything, and make it current."""
         shutil.copyfile(key_file, self._new / "ssh_key")
         (self._new / "ssh_key").chmod(0o600)
         shutil.copyfile(known_hosts, self._new / "known_hosts")
-        meta = {"key": self.key, "disk": disk, "user": user,
+        meta = {"key": self.key, "disk": disk, "port": port, "user": user,
                 "sha256": {name: sha256_of(self._new / name) for name in FILES}}
         (self._new / "meta.json").write_text(json.dumps(meta, indent=1))
         shutil.rmtree(self.dir, ignore_errors=True)
         self._new.rename(self.dir)
 
-    def restore(self, meta, run_dir, port):
-        """Resume the saved state as a new domain whose disk is a fresh overlay in `run_dir`
-        and whose SSH is forwarded to `port`."""
-        run_dir.mkdir(parents=True, exist_ok=True)
-        overlay = run_dir / "disk.qcow2"
+    def restore(self, meta, port):
+        """Resume the saved state with a fresh overlay over the saved disk, at the path the
+        domain's disk had (no Vagrant VM of the machine exists while its lock is held). With
+        the saved SSH port, the state restores as saved; another port needs the domain's XML
+        changed (`--xml`), which makes libvirt probe QEMU again (about a minute here)."""
+        overlay = Path(meta["disk"])
         overlay.unlink(missing_ok=True)
         subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b",
                         str(self.dir / "disk.qcow2"), str(overlay)], check=True,
                        capture_output=True)
+        if port == meta["port"]:
+            _virsh("restore", str(self.dir / "state.sav"))
+            return
         xml = _virsh("save-image-dumpxml", str(self.dir / "state.sav"))
-        xml = xml.replace(f"file='{meta['disk']}'", f"file='{overlay}'")
-        xml = re.sub(r"<backingStore.*?</backingStore>|<backingStore/>", "", xml, flags=re.S)
         xml = re.sub(r"hostfwd=tcp:127\.0\.0\.1:\d+-:22", f"hostfwd=tcp:127.0.0.1:{port}-:22",
                      xml)
-        (run_dir / "domain.xml").write_text(xml)
-        _virsh("restore", str(self.dir / "state.sav"), "--xml", str(run_dir / "domain.xml"))
+        with tempfile.NamedTemporaryFile("w", suffix=".xml") as f:
+            f.write(xml)
+            f.flush()
+            _virsh("restore", str(self.dir / "state.sav"), "--xml", f.name)
 
-    def resume(self, meta, run_dir, port, known_hosts):
+    def resume(self, meta, port, known_hosts):
         """`restore`, then a Remote to it: the host key pinned at save, the guest clock (which
         stood still while saved) set to this host's."""
-        self.restore(meta, run_dir, port)
+        self.restore(meta, port)
         known_hosts.write_text(repinned((self.dir / "known_hosts").read_text(), port))
         remote = Remote(host="127.0.0.1", port=port, user=meta["user"],
                         key_filename=str(self.dir / "ssh_key"), known_hosts=known_hosts,

@@ -3,7 +3,6 @@ loopback port; destroyed after the run unless kept (--keep-vm)."""
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -19,6 +18,15 @@ from ..host import vagrantcli
 from . import accel, instances
 from .saved import Saved
 from .base import BuildHost
+
+
+def port_is_free(port):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def free_port():
@@ -136,7 +144,7 @@ class VagrantVM(BuildHost):
                         learn_host_key=not self.known_hosts.exists())
         if disk:
             remote.check("true")  # the host key is pinned now: keep it with the state
-            saved.commit(disk, conf["User"], key, self.known_hosts)
+            saved.commit(disk, int(conf["Port"]), conf["User"], key, self.known_hosts)
             log.say(f"saved the state of {self.name}: later builds restore it")
         return remote
 
@@ -161,9 +169,10 @@ class VagrantVM(BuildHost):
             saved.discard()
             return None
         t0 = time.monotonic()
-        self._mark(restored=True)
+        self._mark(restored=True, overlay=meta["disk"])
+        port = meta["port"] if port_is_free(meta["port"]) else rt["port"]
         try:
-            remote = saved.resume(meta, self._run_dir(), rt["port"], self.known_hosts)
+            remote = saved.resume(meta, port, self.known_hosts)
         except (VmwheelError, subprocess.CalledProcessError, OSError) as exc:
             log.say(f"could not restore the saved state of {self.name} "
                     f"({getattr(exc, 'what', exc)}): booting it instead")
@@ -203,9 +212,6 @@ class VagrantVM(BuildHost):
     def _domain(self):
         return f"{self._rt().get('domain_prefix', '')}{self.name}"
 
-    def _run_dir(self):
-        return paths.libvirt_dir() / "run" / self.name  # the restored VM's disk overlay
-
     def _leftover(self, running):
         """A VM of this machine from an earlier run that nobody kept: a run that lost libvirtd
         or was killed. It is removed, never reused: every build starts from the box."""
@@ -221,8 +227,8 @@ class VagrantVM(BuildHost):
             res = prepare.virsh("destroy", self._domain(), check=False)
             gone = res.returncode == 0 or "not found" in res.stderr.lower() or \
                 "no domain" in res.stderr.lower()
-            if gone:
-                shutil.rmtree(self._run_dir(), ignore_errors=True)
+            if gone:  # its disk overlay, where the saved domain's disk was
+                Path(self._rt().get("overlay", "/nonexistent")).unlink(missing_ok=True)
             return gone
         return vagrantcli.destroy(self.name, self.slot).returncode == 0
 

@@ -19,7 +19,7 @@ def state(tmp_path, monkeypatch):
     key, hosts = tmp_path / "key", tmp_path / "known_hosts"
     key.write_text("private key")
     hosts.write_text("[127.0.0.1]:2222 ssh-ed25519 AAAA")
-    s.commit("/pool/vm.img", "vagrant", key, hosts)
+    s.commit("/pool/vm.img", 41001, "vagrant", key, hosts)
     return spec, s
 
 
@@ -27,6 +27,7 @@ def test_a_committed_state_checks_and_records_what_it_needs(state):
     spec, s = state
     meta, why = s.check()
     assert why == "" and meta["disk"] == "/pool/vm.img" and meta["user"] == "vagrant"
+    assert meta["port"] == 41001
     assert set(meta["sha256"]) == set(saved.FILES)
     assert (s.dir / "ssh_key").stat().st_mode & 0o777 == 0o600
     assert not s._new.exists() and s.recorded()
