@@ -77,7 +77,7 @@ class Saved:
             return None, "no saved state yet"
         try:
             meta = json.loads(meta_file.read_text())
-            if meta.get("key") != self.key:
+            if meta.get("key") != self.key or not {"disk", "port", "user"} <= set(meta):
                 return None, "was saved for another box, driver, memory or CPU count"
             for name in FILES:
                 if sha256_of(self.dir / name) != meta["sha256"][name]:
