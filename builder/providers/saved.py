@@ -6,8 +6,9 @@ overlay over the box's pool volume) is copied beside it, and the domain is resto
 that build goes on; the host key it then presents and Vagrant's SSH key for it are kept with
 the state. A later run creates a fresh qcow2 overlay over that disk copy and `virsh restore`s
 the state with that overlay where the domain's disk was (and SSH on the saved port when it is
-free): the guest resumes where it stood right after boot, with nothing of earlier builds in it, and the
-overlay is deleted after the run. Every file is checked against the sha256 recorded at save.
+free): the guest resumes where it stood right after boot, with nothing of earlier builds in
+it, and the overlay is deleted after the run. Every file is checked against the sha256
+recorded at save.
 """
 
 import hashlib
