@@ -36,6 +36,7 @@ class Option:
     help: str
     example: str
     fab: str = ""  # the fab keyword, when it is not the name with _ for -
+    project: bool = True  # False: only the command line and environment may set it
 
     @property
     def env_var(self):
@@ -87,6 +88,14 @@ OPTIONS = [
     Option("cpus", int_in(1, 1024), 0, "guest CPUs (default: the machine's)", "2"),
     Option("parallel", int_in(0, 64), 0, "interpreters built at the same time on one build "
            "host (default 0: as many as the VM has CPUs; 1 on a plain SSH host)", "2"),
+    Option("scheduler", to_str, "", "Dask scheduler of a build farm: loopback, or tls:// with "
+           "the three tls options (README: Build farm); never from a project's config",
+           "tcp://127.0.0.1:8786", project=False),
+    Option("tls-ca-file", to_str, "", "CA of the farm's certificates (tls:// schedulers)",
+           "farm-ca.pem", project=False),
+    Option("tls-cert", to_str, "", "this client's certificate for the farm", "client.pem",
+           project=False),
+    Option("tls-key", to_str, "", "the key of --tls-cert", "client-key.pem", project=False),
 ]
 BY_NAME = {o.name: o for o in OPTIONS}
 
@@ -129,6 +138,13 @@ def read_project(pyproject_text=None, setup_cfg_text=None):
             raise ConfigurationError("pyproject.toml: [tool.vmwheel] is not a table",
                                      "write it as a [tool.vmwheel] table of options")
         found += [(k, v, "pyproject.toml [tool.vmwheel]") for k, v in table.items()]
+    for name, _, where in found:
+        option = BY_NAME.get(str(name).replace("_", "-"))
+        if option and not option.project:
+            raise ConfigurationError(
+                f"option {option.name!r} in {where} may come only from the command line or "
+                "the environment", "remove it from the project: a project must not choose "
+                "where it is built or with which keys")
     return found
 
 
@@ -173,6 +189,13 @@ class Options:
 
     def __getitem__(self, name):
         return self.values[name]
+
+    def __getstate__(self):  # a farm job carries them to its worker (pickle)
+        return {"values": dict(self.values), "origin": dict(self.origin)}
+
+    def __setstate__(self, state):
+        self.values = types.MappingProxyType(state["values"])
+        self.origin = types.MappingProxyType(state["origin"])
 
     def selected(self, identifier):
         return (matches(self["build"], identifier)

@@ -3,12 +3,14 @@ The option flags of `build`, `verify` and `config show` come from the option tab
 
 import argparse
 import logging
+import os
 import sys
 
 from .. import __version__
 from ..config.options import OPTIONS
 from ..model.machine import default_name
 from ..errors import ConfigurationError
+from ..farm import address, worker as farm_worker
 from ..orchestration import commands, doctor
 from ..output import upload
 from .guard import guarded
@@ -73,6 +75,20 @@ def parser():
     command(sub, "doctor", "check that this host can build wheels in VMs; print what to run "
             "for each problem")
 
+    w = command(sub, "worker", "join a build farm: run the jobs of `vmwheel build --scheduler` "
+                "on this libvirt host (README: Build farm)")
+    w.add_argument("--scheduler", metavar="ADDRESS", help="tcp://127.0.0.1:PORT or "
+                   "tls://HOST:PORT (default: $VMWHEEL_SCHEDULER)")
+    for flag, what in (("--tls-ca-file", "the farm's CA"), ("--tls-cert", "this worker's "
+                       "certificate"), ("--tls-key", "the key of --tls-cert")):
+        w.add_argument(flag, help=f"{what}, for tls:// (default: "
+                       f"${'VMWHEEL_' + flag[2:].upper().replace('-', '_')})")
+    w.add_argument("--vms", type=int, default=1, help="VMs run at once (default: 1)")
+    w.add_argument("--machine", action="append", default=[], help="a machine whose box it "
+                   "offers; repeat for more (default: every box built on this host)")
+    w.add_argument("--name", help="the worker's name in reports (default: HOST-PID)")
+    add_ssh_flags(w)
+
     vd = command(group("vm", "VMs kept with --keep-vm"), "destroy", "destroy the machine's VM")
     vd.add_argument("--machine", help=f"machine (default: {DEFAULT})")
     return p
@@ -108,13 +124,16 @@ def add_ssh_flags(p):
                    "(default: ~/.ssh/known_hosts)")
     p.add_argument("--python-root", default="/opt/python",
                    help="where --ssh-host keeps its interpreters (default: /opt/python)")
+    p.add_argument("--guest-dir", default="/tmp/vmwheel", help="the run's dir on --ssh-host, "
+                   "deleted and made anew; give each concurrent user their own "
+                   "(default: /tmp/vmwheel)")
 
 
 def ssh_target(args):
     if args.ssh_host is None:  # given but empty is refused by the SSH host itself
         return None
     return {"address": args.ssh_host, "key": args.ssh_key, "known_hosts": args.known_hosts,
-            "python_root": args.python_root}
+            "python_root": args.python_root, "guest_root": args.guest_dir}
 
 
 def cli_options(args):
@@ -146,9 +165,25 @@ def run(args):
         return doctor.run()
     if args.command == "host":
         return commands.host_setup()
+    if args.command == "worker":
+        return worker_command(args)
     if args.command == "vm":
         return commands.vm_destroy(machine=args.machine)
     raise AssertionError(args.command)
+
+
+def worker_command(args):
+    def given(flag):
+        value = getattr(args, flag.replace("-", "_"))
+        return value or os.environ.get("VMWHEEL_" + flag.upper().replace("-", "_"), "")
+
+    if not given("scheduler"):
+        raise ConfigurationError("vmwheel worker needs a scheduler",
+                                 "pass --scheduler ADDRESS or set VMWHEEL_SCHEDULER")
+    scheduler = address.check(given("scheduler"), address.TLSFiles(
+        given("tls-ca-file"), given("tls-cert"), given("tls-key")))
+    return farm_worker.serve(scheduler, args.vms, tuple(args.machine), ssh_target(args),
+                             args.name)
 
 
 def main(argv=None):

@@ -39,6 +39,8 @@ class Result:
     auditwheel: str = ""
     floor_proof: str = ""  # "imported under glibc 2.17" once the wheel ran on its floor
     log: str = ""
+    worker: str = ""  # the farm worker that built it (farm builds only)
+    waited: float = 0.0  # seconds its farm job waited for a worker
 
     @classmethod
     def of(cls, job):

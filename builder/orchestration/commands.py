@@ -12,7 +12,8 @@ from ..model.machine import get as get_machine
 from ..output import verify as verify_mod
 from ..output.display import Display, choose_mode
 from ..providers import instances
-from .options_io import options_of_path
+from ..farm.client import FarmBuild
+from .options_io import effective_options, options_of_path
 from .run import BuildRun
 
 
@@ -59,11 +60,16 @@ def config_show(package=None, machine=None, cli=None):
     return 0
 
 
+def runner(cli):
+    """BuildRun, or FarmBuild when the options name a scheduler."""
+    return FarmBuild if effective_options(cli)["scheduler"] else BuildRun
+
+
 def build(spec, machine=None, cli=None, quiet=False, verbose=False, ssh=None):
     """Build repaired wheels of `spec` on every selected machine (or on the plain SSH host
-    `ssh`: address, key, known_hosts, python_root); return the exit code."""
+    `ssh`: address, key, known_hosts, python_root; or on a farm); return the exit code."""
     with Display(choose_mode(quiet), verbose) as display:
-        return BuildRun(spec, machine, cli, display, ssh).execute()
+        return runner(cli)(spec, machine, cli, display, ssh).execute()
 
 
 def verify(spec, machine=None, cli=None, quiet=False, ssh=None):
@@ -75,8 +81,9 @@ def verify(spec, machine=None, cli=None, quiet=False, ssh=None):
         for run_dir in runs:
             shutil.rmtree(run_dir, ignore_errors=True)
             log.say(f"verify: build into {run_dir}")
-            BuildRun(spec, machine, dict(cli, **{"output-dir": str(run_dir), "resume": "false",
-                                                 "keep-vm": "false"}), display, ssh).execute()
+            once = dict(cli, **{"output-dir": str(run_dir), "resume": "false",
+                                "keep-vm": "false"})
+            runner(cli)(spec, machine, once, display, ssh).execute()
     rows = verify_mod.compare(*runs)
     same = sum(v.startswith("identical") for _, _, v in rows)
     for ident, wheel, verdict in rows:

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from .. import log, planner
-from ..errors import BuildFailed, BuildHostError, NothingToDo, VmwheelError
+from ..errors import BuildFailed, BuildHostError, ConfigurationError, NothingToDo, VmwheelError
 from ..host import pipconfig
 from ..model.arch import split_platform
 from ..model.result import Status, fail_pending
@@ -24,7 +24,7 @@ from ..providers.ssh_host import SSHHost
 from ..providers.vagrant_vm import VagrantVM
 from ..sources import source
 from ..stages.build import Builder, StageFailed
-from ..stages.guest import GUEST_CA, list_interpreters
+from ..stages.guest import guest_ca, list_interpreters
 from . import parallel
 from .options_io import effective_options
 
@@ -41,24 +41,18 @@ class BuildRun:
         self.described = {}  # host name -> what report.json says about it
         self.src = self.opts = self.out = None
         self.earlier = {}
+        self.only_planned = False  # a farm job: build only the interpreters it was given
 
     def execute(self):
         """Build everything; return 0 or raise a VmwheelError with the exit code."""
         plain = SSHHost(**self.ssh) if self.ssh else None  # its address is checked first
         given = effective_options(self.cli)  # so are the command line and environment
+        self.check_executor(given, plain)
         work = Path(tempfile.mkdtemp(prefix="resolve-", dir=ensure_dir(cache_dir() / "work")))
         try:
             self._resolve(given, work)
             try:
-                for host in [plain] if plain else self._vms():
-                    self.described[host.name] = host.describe()
-                    planned = planner.plan(self.src, self.opts, host, self.earlier)
-                    try:
-                        # A plain SSH host says which interpreters it has only once connected.
-                        if not planned or any(r.pending for r in planned):
-                            self._build_on(host, planned)
-                    finally:
-                        self.results += planned  # with what the build host added
+                self.build_everywhere(plain)
             except KeyboardInterrupt:
                 fail_pending(self.results, "interrupted (Ctrl-C); rerun to finish")
                 raise
@@ -70,6 +64,24 @@ class BuildRun:
             return self._exit_code()
         finally:
             shutil.rmtree(work, ignore_errors=True)
+
+    def check_executor(self, given, plain):
+        """Refuse, before any work, options this way of running cannot honour."""
+        if given["scheduler"]:
+            raise ConfigurationError("--scheduler given to a local build",
+                                     "report this as a bug (commands.build picks the farm)")
+
+    def build_everywhere(self, plain):
+        """Each build host in turn (the plain SSH host, or a VM per selected machine)."""
+        for host in [plain] if plain else self._vms():
+            self.described[host.name] = host.describe()
+            planned = planner.plan(self.src, self.opts, host, self.earlier)
+            try:
+                # A plain SSH host says which interpreters it has only once connected.
+                if not planned or any(r.pending for r in planned):
+                    self.build_on(host, planned)
+            finally:
+                self.results += planned  # with what the build host added
 
     def _resolve(self, given, work):
         """The sdist (for the interpreters of the machines `given` options select), then the
@@ -90,8 +102,8 @@ class BuildRun:
                           driver=self.opts["driver"] or None)
                 for m in planner.select_machines(self.opts, self.machine)]
 
-    def _guest_env(self, ca):
-        env = pipconfig.pip_env(str(GUEST_CA) if ca else None, pipconfig.pip_config())
+    def _guest_env(self, ca, root):
+        env = pipconfig.pip_env(str(guest_ca(root)) if ca else None, pipconfig.pip_config())
         env["SOURCE_DATE_EPOCH"] = str(self.src.source_date_epoch)
         for var in self.opts["environment-pass"]:
             if var in os.environ:
@@ -99,7 +111,7 @@ class BuildRun:
         env.update(self.opts["environment"])
         return env
 
-    def _build_on(self, host, planned):
+    def build_on(self, host, planned):
         """Boot/connect, run before-all, build every pending interpreter; results in place."""
         for r in planned:
             if r.pending:
@@ -118,12 +130,12 @@ class BuildRun:
         check_clock(remote, host.name)
         log_dir = self.out.path / "logs" / host.name
         ca = pipconfig.ca_bundle(pipconfig.pip_config())
-        env = self._guest_env(ca)
+        env = self._guest_env(ca, host.guest_root)
         plat = host.platform(remote, env)
         self.described[host.name]["platform"] = plat
         builder = Builder(remote, self.src, self.out, plat, log_dir, env,
                           {k: self.opts[k] for k in HOOKS}, python_root=host.python_root,
-                          display=self.display, floor=host.floor)
+                          display=self.display, floor=host.floor, root=host.guest_root)
         t0 = time.monotonic()
         builder.upload(ca)
         self.timings[f"upload {host.name}"] = time.monotonic() - t0
@@ -140,6 +152,8 @@ class BuildRun:
         jobs = []
         for tag, python in list_interpreters(remote, host.python_root):
             r = by_tag.get(tag)
+            if r is None and self.only_planned:
+                continue
             if r is None:  # an interpreter the table did not list (or a plain SSH host)
                 r = planner.found_on_host(tag, python, host.name, policy, arch, self.src,
                                           self.opts, self.earlier)

@@ -18,6 +18,7 @@ from ..errors import VmwheelError
 class BuildHost:
     name = ""
     python_root = "/opt/python"
+    guest_root = "/tmp/vmwheel"  # the run's dir on the build host, deleted and made anew
     policy = arch = None  # known before connecting for table machines; None for plain hosts
     floor = None  # a model.machine.Floor when the host proves wheels under an old glibc
     cpus = 1  # what `parallel` defaults to: builds that may run at once

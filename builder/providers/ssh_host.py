@@ -12,7 +12,8 @@ from .base import BuildHost
 
 
 class SSHHost(BuildHost):
-    def __init__(self, address, key=None, known_hosts=None, python_root="/opt/python"):
+    def __init__(self, address, key=None, known_hosts=None, python_root="/opt/python",
+                 guest_root="/tmp/vmwheel"):
         super().__init__()
         m = re.fullmatch(r"(?:([^@\s]+)@)?([^:@\s/]+)(?::(\d{1,5}))?", address)
         if not m or not 1 <= int(m.group(3) or 22) <= 65535:
@@ -24,6 +25,12 @@ class SSHHost(BuildHost):
         self.key = key
         self.known_hosts = Path(known_hosts or Path.home() / ".ssh" / "known_hosts")
         self.python_root = python_root
+        if not re.fullmatch(r"/[A-Za-z0-9._/-]*[A-Za-z0-9._-]", guest_root) or \
+                guest_root.rstrip("/").count("/") < 2:
+            raise ConfigurationError(f"bad --guest-dir {guest_root!r}", "give an absolute "
+                                     "path at least two levels deep, e.g. /tmp/vmwheel-me: it "
+                                     "is deleted and made anew")
+        self.guest_root = guest_root
 
     def python_versions(self):
         return []  # learned from the host itself

@@ -25,7 +25,7 @@ from ..transport.shell import fill, q
 from . import symbols, toonew
 from .floor import floor_failure
 from .work import Work
-from .guest import GUEST_CA, GUEST_ROOT, IMPORT_TEST, PROJECT
+from .guest import GUEST_ROOT, IMPORT_TEST, guest_ca
 
 
 class StageFailed(Exception):
@@ -39,18 +39,20 @@ class Builder:
 
     `hooks` keys (all optional): before-build, repair-wheel-command, test-requires,
     test-command, build-frontend; `env` is what every guest command gets (pip settings, CA
-    bundle, the user's environment).
+    bundle, the user's environment); `root` is the run's dir there, made anew.
     """
 
     def __init__(self, remote, source, wheelhouse, plat, log_dir, env, hooks=None,
-                 python_root="/opt/python", display=None, work_root=GUEST_ROOT, floor=None):
+                 python_root="/opt/python", display=None, work_root=None, floor=None,
+                 root=GUEST_ROOT):
         self.remote, self.source, self.wheelhouse = remote, source, wheelhouse
         self.plat, self.log_dir, self.python_root = plat, log_dir, PurePosixPath(python_root)
-        self.env = dict(env)
-        self.hooks = dict(hooks or {})
+        self.env, self.hooks = dict(env), dict(hooks or {})
         self.display = display or NullDisplay()
-        self.remote_sdist = GUEST_ROOT / "src" / source.sdist.name
-        self.work_root = PurePosixPath(work_root)  # per-interpreter build dirs go here
+        self.root = PurePosixPath(root)
+        self.project = self.root / "project"  # {project}: the unpacked sdist
+        self.remote_sdist = self.root / "src" / source.sdist.name
+        self.work_root = PurePosixPath(work_root or root)  # per-interpreter build dirs go here
         self.floor = floor  # model.machine.Floor, or None
 
     def on(self, remote):
@@ -61,20 +63,22 @@ class Builder:
 
     def upload(self, ca_bundle=None):
         """Send the sdist (and the CA bundle) to the guest once; unpack it as {project}."""
-        self.remote.check(f"rm -rf {GUEST_ROOT} && mkdir -p {GUEST_ROOT}/src {PROJECT}")
+        root, project = q(self.root), q(self.project)
+        self.remote.check(f"rm -rf {root} && mkdir -p {root}/src {project}")
         self.remote.put(self.source.sdist, self.remote_sdist)
         if self.source.sdist.name.endswith(".zip"):
-            self.remote.check(f"cd {PROJECT} && unzip -q {q(self.remote_sdist)} && "
+            self.remote.check(f"cd {project} && unzip -q {q(self.remote_sdist)} && "
                               f"d=$(ls) && mv \"$d\"/* \"$d\"/.[!.]* . 2>/dev/null; rmdir \"$d\"")
         else:
-            self.remote.check(f"tar -xf {q(self.remote_sdist)} -C {PROJECT} "
+            self.remote.check(f"tar -xf {q(self.remote_sdist)} -C {project} "
                               "--strip-components=1")
         if ca_bundle:
-            self.remote.put(ca_bundle, GUEST_CA)
+            self.remote.put(ca_bundle, guest_ca(self.root))
 
-    def run_hook(self, name, command, log_file, extra_env=None, cwd=PROJECT):
+    def run_hook(self, name, command, log_file, extra_env=None, cwd=None):
         """A user's command (before-all, ...) in the guest; raises StageFailed naming it."""
-        self.run(name, f"sh -c {q(command)}", log_file, cwd=cwd, env=extra_env, shown=command)
+        self.run(name, f"sh -c {q(command)}", log_file, cwd=cwd or self.project,
+                 env=extra_env, shown=command)
 
     def run(self, name, command, log_file, cwd=None, env=None, shown=None):
         """Run one guest command under the `==> [name]` header; StageFailed if it fails."""
@@ -127,7 +131,7 @@ class Builder:
     def _prepare(self, w):
         d = q(w.dir)
         self.run("prepare", f"rm -rf {d} && mkdir -p {d}/tmp {d}/dist {d}/repaired {d}/test "
-                 f"&& cp -a {PROJECT} {d}/src", w.log)
+                 f"&& cp -a {q(self.project)} {d}/src", w.log)
 
     def _before_build(self, w):
         self.run_hook("before-build", self.hooks["before-build"], w.log, w.path_env,
@@ -182,7 +186,7 @@ class Builder:
             install += f" {q(req)}"
         command = self.hooks.get("test-command")
         if command:
-            test = fill(command, project=PROJECT, wheel=w.wheel)
+            test = fill(command, project=self.project, wheel=w.wheel)
             line = f"{install} && PATH={q(venv)}/bin:\"$PATH\" sh -c {q(test)}"
         else:
             line = f"{install} && {q(venv)}/bin/python -c {q(IMPORT_TEST)} {q(w.wheel)}"

@@ -5,8 +5,12 @@ from pathlib import PurePosixPath
 from ..transport.shell import q
 
 GUEST_ROOT = PurePosixPath("/tmp/vmwheel")
-PROJECT = GUEST_ROOT / "project"
 GUEST_CA = GUEST_ROOT / "ca-bundle.pem"
+
+
+def guest_ca(root=GUEST_ROOT):
+    """Where the host's CA bundle goes in a build host's run dir `root`."""
+    return PurePosixPath(root) / "ca-bundle.pem"
 
 # Runs in the guest's test venv: import every top-level module the wheel installs.
 IMPORT_TEST = r"""

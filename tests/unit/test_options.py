@@ -32,6 +32,10 @@ EXAMPLES = [
     ("memory", "4096", 4096),
     ("cpus", "4", 4),
     ("parallel", "2", 2),
+    ("scheduler", "tcp://127.0.0.1:8786", "tcp://127.0.0.1:8786"),
+    ("tls-ca-file", "ca.pem", "ca.pem"),
+    ("tls-cert", "me.pem", "me.pem"),
+    ("tls-key", "me-key.pem", "me-key.pem"),
 ]
 
 
@@ -46,12 +50,18 @@ def test_each_key_from_every_source(key, raw, expected):
     sources = {
         "command line": Options(cli={key: raw}, environ={}),
         f"environment {env_var}": Options(environ={env_var: raw}),
-        "pyproject.toml [tool.vmwheel]": Options(
+        "pyproject.toml [tool.vmwheel]": lambda: Options(
             environ={}, pyproject_text=f'[tool.vmwheel]\n"{key}" = "{toml_value}"\n'),
-        "setup.cfg [vmwheel]": Options(
+        "setup.cfg [vmwheel]": lambda: Options(
             environ={}, setup_cfg_text=f"[vmwheel]\n{key} = {raw.replace('%', '%%')}\n"),
     }
+    if BY_NAME[key].project:
+        sources = {k: v() if callable(v) else v for k, v in sources.items()}
     for where, opts in sources.items():
+        if callable(opts):  # a project's file may not set it
+            with pytest.raises(ConfigurationError, match="only from the command line"):
+                opts()
+            continue
         assert opts[key] == expected, where
         assert opts.origin[key] == where
 

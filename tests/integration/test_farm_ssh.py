@@ -1,0 +1,157 @@
+"""`vmwheel build --scheduler` against a real Dask farm on 127.0.0.1: a `dask scheduler`
+process and `vmwheel worker` processes, each building over its own real sshd (SSH test host)
+as the default machine. Never any address but 127.0.0.1."""
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from builder.model.machine import default_name
+from tests.support.farm import BIN, Farm, make_tls, tls_flags
+from tests.support.net import free_port
+from tests.support.projects import make_sdist
+from tests.support.sshhost import SSHHost
+
+pytestmark = pytest.mark.ssh
+MACHINE = default_name()
+BOTH = "cp39-* cp311-*"  # the SSH test hosts' interpreters (python_tree)
+
+
+@pytest.fixture
+def hosts(tmp_path):
+    started = [SSHHost(tmp_path / f"sshd-{i}").start() for i in (1, 2)]
+    yield started
+    for h in started:
+        h.stop()
+
+
+@pytest.fixture
+def farm_of(tmp_path, hosts, python_tree):
+    farms = []
+
+    def make(workers=2, tls=None):
+        farm = Farm(tmp_path, tls).start()
+        farms.append(farm)
+        for i in range(workers):
+            farm.add_worker(f"w{i + 1}", hosts[i], python_tree, tmp_path, MACHINE)
+        return farm
+
+    yield make
+    for farm in farms:
+        farm.stop()
+        for name in farm.workers:
+            subprocess.run(["rm", "-rf", farm.guest_dir(name)])
+
+
+def client(farm_address, sdist, tmp_path, offline_index, *extra, tls=None, popen=False):
+    env_opt = (f"AUDITWHEEL_PLAT=manylinux_2_36_x86_64 PIP_NO_INDEX=1 "
+               f"PIP_FIND_LINKS={offline_index} PATH={BIN}:/usr/bin:/bin")
+    cmd = [str(BIN / "vmwheel"), "build", str(sdist), "--scheduler", farm_address,
+           "--build", BOTH, "-o", f"environment={env_opt}", *tls_flags(tls), *extra]
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "CI": "true",
+           "VMWHEEL_CACHE_DIR": str(tmp_path / "client-cache")}
+    if popen:
+        return subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+    return subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=600)
+
+
+def wheels_and_report(tmp_path):
+    out = tmp_path / "wheelhouse"
+    report = json.loads((out / "report.json").read_text())
+    return sorted(p.name for p in out.glob("*.whl")), report, out
+
+
+def test_the_matrix_is_split_over_two_workers_over_tls(farm_of, tmp_path, offline_index):
+    tls = make_tls(tmp_path / "tls")
+    farm = farm_of(tls=tls)
+    sdist = make_sdist(tmp_path)
+    res = client(farm.address, sdist, tmp_path, offline_index, tls=tls)
+    assert res.returncode == 0, res.stdout + res.stderr
+    wheels, report, out = wheels_and_report(tmp_path)
+    assert len(wheels) == 2 and not list(out.glob(".*.part"))
+    entries = {e["identifier"]: e for e in report["interpreters"] if e["status"] != "skipped"}
+    assert set(entries) == {"cp39-manylinux_x86_64", "cp311-manylinux_x86_64"}
+    assert {e["worker"] for e in entries.values()} == {"w1", "w2"}  # one job each
+    assert all(e["status"] == "built" and e["waited"] >= 0 for e in entries.values())
+    sums = dict(reversed(line.split()) for line in (out / "SHA256SUMS").read_text().splitlines())
+    assert {e["wheel"]: e["sha256"] for e in entries.values()} == sums
+    assert report["machines"][0]["workers"] and report["machines"][0]["platform"]
+    logs = {p.name for p in (out / "logs" / MACHINE).glob("*.log")}
+    assert {"cp39-cp39.log", "cp311-cp311.log"} <= logs
+    # The same sdist again: resume keeps both wheels, nothing goes to the farm.
+    again = client(farm.address, sdist, tmp_path, offline_index, tls=tls)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "job(s) sent" not in again.stderr + again.stdout
+    _, report2, _ = wheels_and_report(tmp_path)
+    assert all("kept" in e["reason"] for e in report2["interpreters"]
+               if e["status"] != "skipped")
+
+
+def test_a_worker_killed_mid_job_its_job_finishes_on_the_other(farm_of, tmp_path,
+                                                                offline_index, faults):
+    farm = farm_of()
+    proc = client(farm.address, make_sdist(tmp_path), tmp_path, offline_index, popen=True)
+    victim = None
+    deadline = time.monotonic() + 120
+    while victim is None and time.monotonic() < deadline:  # a worker in its build stage
+        for name in farm.workers:
+            if list(Path(farm.guest_dir(name)).glob("cp3*/dist")):
+                victim = name
+                break
+        time.sleep(0.2)
+    assert victim, "no worker started a build"
+    farm.workers[victim].send_signal(signal.SIGKILL)
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out + err
+    wheels, report, wheelhouse = wheels_and_report(tmp_path)
+    survivor = ({"w1", "w2"} - {victim}).pop()
+    assert len(wheels) == 2 and not list(wheelhouse.glob(".*.part"))  # none lost, none twice
+    assert {e["worker"] for e in report["interpreters"] if e["wheel"]} == {survivor}
+    faults.record("farm worker killed mid-job (SIGKILL)", lost=[] if len(wheels) == 2 else
+                  wheels, partial=list(wheelhouse.glob(".*.part")))
+
+
+def test_a_job_goes_only_to_a_worker_with_its_box(farm_of, tmp_path, offline_index):
+    farm = farm_of(workers=1)
+    other = next(m for m in ("bullseye-x86_64", "bookworm-x86_64") if m != MACHINE)
+    res = client(farm.address, make_sdist(tmp_path), tmp_path, offline_index,
+                 "--machine", other)
+    assert res.returncode == 4, res.stdout + res.stderr
+    assert f"no worker of the farm at {farm.address} has the box of {other}" in res.stderr
+    assert "Traceback" not in res.stderr and "job" not in farm.log("w1").split("Registered")[-1]
+
+
+def test_an_unreachable_scheduler_is_one_line(tmp_path, offline_index):
+    t0 = time.monotonic()
+    res = client(f"tcp://127.0.0.1:{free_port()}", make_sdist(tmp_path), tmp_path,
+                 offline_index)
+    assert res.returncode == 5, res.stdout + res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert lines[-1].startswith("vmwheel: cannot reach the scheduler at tcp://127.0.0.1:")
+    assert "Traceback" not in res.stderr and time.monotonic() - t0 < 60
+    assert not (tmp_path / "wheelhouse").exists() or not list(
+        (tmp_path / "wheelhouse").glob("*.whl"))
+
+
+@pytest.mark.parametrize("address, extra, says", [
+    ("tcp://192.0.2.7:8786", [], "refusing scheduler tcp://192.0.2.7:8786: plain tcp://"),
+    ("tls://127.0.0.1:8786", [], "is tls:// but --tls-ca-file, --tls-cert, --tls-key are "
+     "not given"),
+    ("tcp://farm.example:8786", [], "refusing scheduler"),
+])
+def test_a_scheduler_that_is_neither_loopback_nor_tls_is_refused(address, extra, says,
+                                                                  tmp_path):
+    for cmd in (["build", "msgpack", "--scheduler", address],
+                ["worker", "--scheduler", address]):
+        res = subprocess.run([str(BIN / "vmwheel"), *cmd, *extra], capture_output=True,
+                             text=True, env=dict(os.environ, HOME=str(tmp_path)), cwd=tmp_path,
+                             timeout=60)
+        assert res.returncode == 2, res.stderr
+        assert says in res.stderr and "Traceback" not in res.stderr
