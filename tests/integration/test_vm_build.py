@@ -65,6 +65,7 @@ def domains(prefix="vmwheel-"):
 
 
 DEFAULT = "manylinux2014-x86_64"  # the table's default: the glibc 2.17 floor box
+LOCAL_MSGPACK = {}  # version and {wheel: sha256} of the local build below (test_vm_farm.py)
 
 
 def test_fab_build_msgpack_on_the_default_box_survives_a_killed_vm(tmp_path, faults):
@@ -141,6 +142,8 @@ def test_fab_build_msgpack_on_the_default_box_survives_a_killed_vm(tmp_path, fau
         if not tag.endswith("t") and imports_on_host(wheel, entry["python"], tmp_path):
             imported.append(tag)
     assert imported, "no host CPython could import any wheel"
+    LOCAL_MSGPACK.update(version=version, wheels={e["wheel"]: e["sha256"]
+                                                  for e in built.values()})
 
 
 def test_fab_build_msgpack_for_i686_in_an_i686_guest(tmp_path):

@@ -2,6 +2,7 @@
 CA made here) and `vmwheel worker` processes, each building over its own SSH test host."""
 
 import datetime
+import os
 import subprocess
 import sys
 import time
@@ -94,6 +95,18 @@ class Farm:
         self.procs.append(proc)
         self.workers[name] = proc
         self._wait_for("Registered to", log_path, proc)
+        return proc
+
+    def add_vm_worker(self, name, machine, vms=1):
+        """`vmwheel worker` booting VMs of `machine` on this host (its boxes, its cache)."""
+        cmd = [str(BIN / "vmwheel"), "worker", "--scheduler", self.address, "--name", name,
+               "--machine", machine, "--vms", str(vms)] + tls_flags(self.tls)
+        log_path = self.root / f"worker-{name}.log"
+        proc = subprocess.Popen(cmd, stdout=open(log_path, "w"), stderr=subprocess.STDOUT,
+                                env=dict(os.environ, CI="true"))
+        self.procs.append(proc)
+        self.workers[name] = proc
+        self._wait_for("Registered to", log_path, proc, timeout=120)
         return proc
 
     def guest_dir(self, name):
