@@ -168,8 +168,11 @@ class FarmRun:
         try:
             outcome = fut.result()
         except KilledWorker as exc:
-            fail_pending(farm_job.results, f"its farm job was lost with every worker that "
-                         f"ran it (last {exc.last_worker}); see that worker's log")
+            last = exc.last_worker
+            fail_pending(farm_job.results, f"its farm job was lost with each of the "
+                         f"{exc.allowed_failures + 1} workers that ran it (last "
+                         f"{getattr(last, 'name', None) or getattr(last, 'address', last)}); "
+                         "see the workers' logs")
             self._apply(farm_job.results)
             return
         except VmwheelError as exc:
@@ -200,8 +203,8 @@ class FarmRun:
                               outcome.started - farm_job.submitted)
         files = WorkerFiles(client, outcome.address, outcome.worker)
         for r in results:
-            if r.log.startswith(staged):
-                r.log = str(run.out.path) + r.log[len(staged):]
+            r.log = r.log.replace(staged, str(run.out.path))  # where the logs are now
+            r.reason = r.reason.replace(staged, str(run.out.path))
             if r.status == "built" and r.wheel:
                 try:
                     run.out.fetch(files, f"{staged}/{r.wheel}", r.wheel, r.sha256, r.size)

@@ -33,7 +33,11 @@ def build_all(builder, remote, jobs, width):
     futures = [pool.submit(one, job) for job in jobs]
     cause = None  # what the aborted builds fail with; None: Ctrl-C
     try:
-        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        while True:  # in steps, so that an exception raised in this thread (a farm job's
+            # cancel, farm/job.py) is seen within a second
+            done, waiting = wait(futures, timeout=1, return_when=FIRST_EXCEPTION)
+            if not waiting or any(f.exception() is not None for f in done):
+                break
         failed = [f for f in done if f.exception() is not None]
         if failed:
             cause = failed[0].exception()

@@ -34,8 +34,8 @@ def hosts(tmp_path):
 def farm_of(tmp_path, hosts, python_tree):
     farms = []
 
-    def make(workers=2, tls=None):
-        farm = Farm(tmp_path, tls).start()
+    def make(workers=2, tls=None, allowed_failures=None):
+        farm = Farm(tmp_path, tls, allowed_failures).start()
         farms.append(farm)
         for i in range(workers):
             farm.add_worker(f"w{i + 1}", hosts[i], python_tree, tmp_path, MACHINE)
@@ -94,28 +94,35 @@ def test_the_matrix_is_split_over_two_workers_over_tls(farm_of, tmp_path, offlin
                if e["status"] != "skipped")
 
 
-def test_a_worker_killed_mid_job_its_job_finishes_on_the_other(farm_of, tmp_path,
-                                                                offline_index, faults):
-    farm = farm_of()
+def kill_a_building_worker(farm, tmp_path, offline_index, code):
+    """Build, SIGKILL the first worker seen building, wait for the client to exit `code`;
+    return (victim, wheel names, report, wheelhouse)."""
     proc = client(farm.address, make_sdist(tmp_path), tmp_path, offline_index, popen=True)
-    victim = None
-    deadline = time.monotonic() + 120
-    while victim is None and time.monotonic() < deadline:  # a worker in its build stage
-        for name in farm.workers:
-            if list(Path(farm.guest_dir(name)).glob("cp3*/dist")):
-                victim = name
-                break
-        time.sleep(0.2)
-    assert victim, "no worker started a build"
+    victim = building_worker(farm)
     farm.workers[victim].send_signal(signal.SIGKILL)
     out, err = proc.communicate(timeout=600)
-    assert proc.returncode == 0, out + err
-    wheels, report, wheelhouse = wheels_and_report(tmp_path)
+    assert proc.returncode == code, out + err
+    return (victim, *wheels_and_report(tmp_path))
+
+
+def test_a_worker_killed_mid_job_its_job_finishes_on_the_other(farm_of, tmp_path,
+                                                                offline_index, faults):
+    victim, wheels, report, wheelhouse = kill_a_building_worker(farm_of(), tmp_path,
+                                                                offline_index, 0)
     survivor = ({"w1", "w2"} - {victim}).pop()
     assert len(wheels) == 2 and not list(wheelhouse.glob(".*.part"))  # none lost, none twice
     assert {e["worker"] for e in report["interpreters"] if e["wheel"]} == {survivor}
     faults.record("farm worker killed mid-job (SIGKILL)", lost=[] if len(wheels) == 2 else
                   wheels, partial=list(wheelhouse.glob(".*.part")))
+
+
+def test_retries_are_bounded_by_the_schedulers_allowed_failures(farm_of, tmp_path,
+                                                                 offline_index):
+    farm = farm_of(allowed_failures=0)  # the first worker lost is the last try
+    victim, wheels, report, _ = kill_a_building_worker(farm, tmp_path, offline_index, 1)
+    failed = [e for e in report["interpreters"] if e["status"] == "failed"]
+    assert len(wheels) == 1 and len(failed) == 1, report["interpreters"]
+    assert f"lost with each of the 1 workers that ran it (last {victim})" in failed[0]["reason"]
 
 
 def test_a_job_goes_only_to_a_worker_with_its_box(farm_of, tmp_path, offline_index):
@@ -155,3 +162,76 @@ def test_a_scheduler_that_is_neither_loopback_nor_tls_is_refused(address, extra,
                              timeout=60)
         assert res.returncode == 2, res.stderr
         assert says in res.stderr and "Traceback" not in res.stderr
+
+
+def building_worker(farm, timeout=120):
+    """The name of a worker whose SSH host is in a build stage, once one is."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for name in farm.workers:
+            if list(Path(farm.guest_dir(name)).glob("cp3*/dist")):
+                return name
+        time.sleep(0.2)
+    raise AssertionError("no worker started a build")
+
+
+def test_ctrl_c_on_the_client_cancels_its_jobs_on_the_workers(farm_of, tmp_path,
+                                                              offline_index):
+    farm = farm_of()
+    proc = client(farm.address, make_sdist(tmp_path), tmp_path, offline_index, popen=True)
+    name = building_worker(farm)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, out + err
+    assert err.strip().splitlines()[-1] == \
+        "vmwheel: interrupted; wheels already fetched are kept"
+    deadline = time.monotonic() + 60  # the running job unwinds on its worker
+    while "cancelled by the client" not in farm.log(name) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert "cancelled by the client" in farm.log(name), farm.log(name)[-2000:]
+    assert all(p.poll() is None for p in farm.workers.values())  # the workers serve on
+    report = json.loads((tmp_path / "wheelhouse" / "report.json").read_text())
+    assert not [e for e in report["interpreters"] if e["status"] == "pending"]
+    assert not list((tmp_path / "wheelhouse").glob(".*.part"))
+
+
+def tcp_bytes(pid):
+    """Bytes received and sent on the TCP connections process `pid` holds (`ss -tinp`)."""
+    out = subprocess.run(["ss", "-H", "-tinp"], capture_output=True, text=True).stdout
+    total, mine = 0, False
+    for line in out.splitlines():
+        if not line.startswith((" ", "\t")):  # a connection; its counters follow on the next
+            mine = f"pid={pid}," in line
+        elif mine:
+            for field in line.split():
+                if field.startswith(("bytes_received:", "bytes_acked:")):
+                    total += int(field.split(":")[1])
+    return total
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_a_large_wheel_never_passes_through_the_scheduler(farm_of, tmp_path, direct):
+    """300 MB staged on a worker comes to the client in chunks straight from the worker: the
+    scheduler's TCP connections carry a few MB of messages. The counter-case (a client told
+    not to connect to workers) shows that the measure sees a relay: then 600 MB pass."""
+    from distributed import Client
+
+    from builder.digest import sha256_of
+    from builder.farm.client import WorkerFiles
+
+    farm = farm_of(workers=1)
+    staged = tmp_path / "cache-w1" / "farm" / "run" / "job-1" / "out" / "big.whl"
+    staged.parent.mkdir(parents=True)
+    with open(staged, "wb") as f:
+        for _ in range(300):
+            f.write(os.urandom(1 << 20))
+    with Client(farm.address, direct_to_workers=direct, timeout=30) as c:
+        [addr] = list(c.scheduler_info(n_workers=-1)["workers"])
+        before = tcp_bytes(farm.scheduler.pid)
+        WorkerFiles(c, addr, "w1").get(str(staged), tmp_path / "got.whl")
+        relayed = (tcp_bytes(farm.scheduler.pid) - before) / 2**20
+    assert sha256_of(tmp_path / "got.whl") == sha256_of(staged)
+    if direct:  # what vmwheel's client does (farm/client.py: direct_to_workers=True)
+        assert relayed < 16, f"{relayed:.0f} MiB passed through the scheduler"
+    else:
+        assert relayed > 500, relayed

@@ -62,8 +62,11 @@ def tls_flags(tls):
 class Farm:
     """Scheduler and workers as processes, stopped (killed if need be) by `stop`."""
 
-    def __init__(self, root, tls=None):
+    def __init__(self, root, tls=None, allowed_failures=None):
         self.root, self.tls = Path(root), tls
+        self.env = dict(os.environ, **({"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES":
+                                        str(allowed_failures)} if allowed_failures is not None
+                                       else {}))
         self.port = free_port()
         self.address = f"{'tls' if tls else 'tcp'}://127.0.0.1:{self.port}"
         self.procs, self.workers = [], {}
@@ -73,7 +76,8 @@ class Farm:
         cmd = [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(self.port),
                "--no-dashboard"] + (["--protocol", "tls"] if self.tls else []) + \
             tls_flags(self.tls)
-        self.scheduler = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        self.scheduler = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                          env=self.env)
         self.procs.append(self.scheduler)
         self._wait_for("Scheduler at:", self.root / "scheduler.log", self.scheduler)
         return self
