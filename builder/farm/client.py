@@ -213,8 +213,8 @@ class FarmRun:
         for key, seconds in outcome.timings.items():
             run.timings[f"{key} (job {farm_job.number} on {outcome.worker})"] = seconds
         for name, described in outcome.described.items():
-            mine = run.described.setdefault(name, dict(described, workers=[]))
-            mine["platform"] = described.get("platform") or mine.get("platform", "")
+            mine = run.described.setdefault(name, {"workers": []})
+            mine.update({k: v for k, v in described.items() if v or k not in mine})
             if outcome.worker not in mine["workers"]:
                 mine["workers"].append(outcome.worker)
         if outcome.error:

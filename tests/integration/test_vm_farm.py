@@ -54,6 +54,9 @@ def test_two_vm_workers_build_one_matrix_like_a_local_build(tmp_path):
     built = [e for e in report["interpreters"] if e["status"] == "built"]
     assert {e["worker"] for e in built} == {"v1", "v2"}, built
     assert len(seen) >= 2, "the two workers' VMs never ran at the same time"
+    assert report["machines"][0]["floor"] == "glibc 2.17"
+    assert sorted(report["machines"][0]["workers"]) == ["v1", "v2"]
+    assert all(e["floor_proof"] == "imported under glibc 2.17" for e in built)
     farm_wheels = {p.name: sha256_of(p) for p in out.glob("*.whl")}
     assert farm_wheels == local, (farm_wheels, local)
     assert not [d for d in vm.domains() if d.endswith(f"-{vm.DEFAULT}")], "a VM was left"
