@@ -13,6 +13,7 @@ command -v shellcheck >/dev/null || need+=(shellcheck)
 command -v npm >/dev/null || need+=(npm)  # fetches the pinned floor toolchain (slow tests)
 command -v readelf >/dev/null || need+=(binutils)
 command -v faketime >/dev/null || need+=(faketime)  # the build host clock fault (ssh tests)
+command -v ss >/dev/null || need+=(iproute2)  # what the farm's scheduler carries (ssh tests)
 if [ "${#need[@]}" -gt 0 ]; then
     apt-get update -q
     apt-get install -y -q --no-install-recommends "${need[@]}"

@@ -179,6 +179,11 @@ class FarmRun:
             fail_pending(farm_job.results, str(exc))
             self._apply(farm_job.results)
             return
+        except Exception as exc:  # noqa: BLE001 - a worker's bug fails its job, not the run
+            fail_pending(farm_job.results, f"its farm job failed on the worker "
+                         f"({type(exc).__name__}: {str(exc)[:200]}); see that worker's log")
+            self._apply(farm_job.results)
+            return
         self._take(client, farm_job, outcome)
 
     def _apply(self, results, worker="", waited=0.0):

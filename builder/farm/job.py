@@ -18,7 +18,7 @@ import uuid
 from pathlib import Path
 
 from .. import __version__, log
-from ..errors import BuildHostError, VmwheelError
+from ..errors import BuildHostError, HostNotReady, VmwheelError
 from ..model.result import fail_pending
 from ..orchestration.run import BuildRun
 from ..output.wheelhouse import Wheelhouse
@@ -68,6 +68,9 @@ def build(job, sdist_bytes):
 
     me = get_worker()
     started = time.time()
+    if worker.CONFIG is None:
+        raise HostNotReady(f"worker {me.name} was not started by `vmwheel worker`",
+                           "start farm workers with `vmwheel worker --scheduler ...`")
     if job.version != __version__:
         raise BuildHostError(f"worker {me.name} runs vmwheel {__version__}, the client "
                              f"{job.version}", "install the same vmwheel on both")

@@ -48,10 +48,11 @@ def farm_of(tmp_path, hosts, python_tree):
             subprocess.run(["rm", "-rf", farm.guest_dir(name)])
 
 
-def client(farm_address, sdist, tmp_path, offline_index, *extra, tls=None, popen=False):
+def client(farm_address, sdist, tmp_path, offline_index, *extra, tls=None, popen=False,
+           verb="build"):
     env_opt = (f"AUDITWHEEL_PLAT=manylinux_2_36_x86_64 PIP_NO_INDEX=1 "
                f"PIP_FIND_LINKS={offline_index} PATH={BIN}:/usr/bin:/bin")
-    cmd = [str(BIN / "vmwheel"), "build", str(sdist), "--scheduler", farm_address,
+    cmd = [str(BIN / "vmwheel"), verb, str(sdist), "--scheduler", farm_address,
            "--build", BOTH, "-o", f"environment={env_opt}", *tls_flags(tls), *extra]
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "CI": "true",
            "VMWHEEL_CACHE_DIR": str(tmp_path / "client-cache")}
@@ -92,6 +93,18 @@ def test_the_matrix_is_split_over_two_workers_over_tls(farm_of, tmp_path, offlin
     _, report2, _ = wheels_and_report(tmp_path)
     assert all("kept" in e["reason"] for e in report2["interpreters"]
                if e["status"] != "skipped")
+
+
+def test_verify_builds_twice_on_the_farm_and_compares(farm_of, tmp_path, offline_index):
+    farm = farm_of()
+    res = client(farm.address, make_sdist(tmp_path), tmp_path, offline_index, verb="verify")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "2 of 2 wheels identical in two fresh builds" in res.stdout
+    runs = tmp_path / "wheelhouse-verify"
+    for run in ("run-1", "run-2"):
+        report = json.loads((runs / run / "report.json").read_text())
+        assert {e["worker"] for e in report["interpreters"] if e["wheel"]} == {"w1", "w2"}
+        assert all(e["reason"] == "" for e in report["interpreters"] if e["wheel"])
 
 
 def kill_a_building_worker(farm, tmp_path, offline_index, code):
@@ -235,3 +248,24 @@ def test_a_large_wheel_never_passes_through_the_scheduler(farm_of, tmp_path, dir
         assert relayed < 16, f"{relayed:.0f} MiB passed through the scheduler"
     else:
         assert relayed > 500, relayed
+
+
+def test_a_worker_not_started_by_vmwheel_fails_its_job_in_one_reason(tmp_path, offline_index):
+    """A bare `dask worker` that advertises the resources gets the job and refuses it."""
+    farm = Farm(tmp_path).start()
+    try:
+        log_path = tmp_path / "worker-bare.log"
+        proc = subprocess.Popen([str(BIN / "dask"), "worker", farm.address, "--name", "bare",
+                                 "--nthreads", "1", "--no-nanny", "--resources",
+                                 f"vmwheel-vm=1 vmwheel-box-{MACHINE}=1"],
+                                stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
+        farm.procs.append(proc)
+        farm._wait_for("Registered to", log_path, proc)
+        res = client(farm.address, make_sdist(tmp_path), tmp_path, offline_index)
+    finally:
+        farm.stop()
+    assert res.returncode == 1, res.stdout + res.stderr
+    _, report, _ = wheels_and_report(tmp_path)
+    failed = [e for e in report["interpreters"] if e["status"] == "failed"]
+    assert failed and all("was not started by `vmwheel worker`" in e["reason"] for e in failed)
+    assert "Traceback" not in res.stderr
