@@ -20,6 +20,7 @@ from tests.support.sshhost import SSHHost
 pytestmark = pytest.mark.ssh
 MACHINE = default_name()
 BOTH = "cp39-* cp311-*"  # the SSH test hosts' interpreters (python_tree)
+OTHER = next(m for m in ("bullseye-x86_64", "bookworm-x86_64") if m != MACHINE)
 
 
 @pytest.fixture
@@ -34,11 +35,11 @@ def hosts(tmp_path):
 def farm_of(tmp_path, hosts, python_tree):
     farms = []
 
-    def make(workers=2, tls=None, allowed_failures=None):
+    def make(workers=2, tls=None, allowed_failures=None, machines=(MACHINE, MACHINE)):
         farm = Farm(tmp_path, tls, allowed_failures).start()
         farms.append(farm)
         for i in range(workers):
-            farm.add_worker(f"w{i + 1}", hosts[i], python_tree, tmp_path, MACHINE)
+            farm.add_worker(f"w{i + 1}", hosts[i], python_tree, tmp_path, machines[i])
         return farm
 
     yield make
@@ -138,9 +139,18 @@ def test_retries_are_bounded_by_the_schedulers_allowed_failures(farm_of, tmp_pat
     assert f"lost with each of the 1 workers that ran it (last {victim})" in failed[0]["reason"]
 
 
+def test_a_worker_without_the_box_never_receives_the_job(farm_of, tmp_path, offline_index):
+    farm = farm_of(machines=(MACHINE, OTHER))  # w2 offers only another machine's box
+    res = client(farm.address, make_sdist(tmp_path), tmp_path, offline_index)
+    assert res.returncode == 0, res.stdout + res.stderr
+    _, report, _ = wheels_and_report(tmp_path)
+    assert {e["worker"] for e in report["interpreters"] if e["wheel"]} == {"w1"}
+    assert "job " not in farm.log("w2").split("Registered to")[-1]
+
+
 def test_a_job_goes_only_to_a_worker_with_its_box(farm_of, tmp_path, offline_index):
     farm = farm_of(workers=1)
-    other = next(m for m in ("bullseye-x86_64", "bookworm-x86_64") if m != MACHINE)
+    other = OTHER
     res = client(farm.address, make_sdist(tmp_path), tmp_path, offline_index,
                  "--machine", other)
     assert res.returncode == 4, res.stdout + res.stderr
@@ -158,6 +168,16 @@ def test_an_unreachable_scheduler_is_one_line(tmp_path, offline_index):
     assert "Traceback" not in res.stderr and time.monotonic() - t0 < 60
     assert not (tmp_path / "wheelhouse").exists() or not list(
         (tmp_path / "wheelhouse").glob("*.whl"))
+
+
+def test_a_worker_whose_scheduler_does_not_answer_is_one_line(tmp_path, hosts, python_tree):
+    farm = Farm(tmp_path)  # never started: nothing listens on its port
+    with pytest.raises(RuntimeError, match="no 'Registered to'") as exc:
+        farm.add_worker("w1", hosts[0], python_tree, tmp_path, MACHINE)
+    assert farm.workers["w1"].wait(timeout=60) == 5
+    last = farm.log("w1").strip().splitlines()[-1]
+    assert last.startswith(f"vmwheel: the scheduler at {farm.address} did not answer"), last
+    assert "Traceback" not in farm.log("w1") and exc
 
 
 @pytest.mark.parametrize("address, extra, says", [
