@@ -40,11 +40,13 @@ def build(farm, req, versions, out, ssh):
     wall = time.monotonic() - t0
     report = json.loads((out / "report.json").read_text())
     built = [e for e in report["interpreters"] if e["status"] == "built"]
-    return wall, built
+    ready = {k: v for k, v in report["durations"].items() if k.startswith(("boot", "restore"))}
+    return wall, built, ready
 
 
-def describe(name, wall, built):
-    print(f"{name}: wall {wall:.1f} s")
+def describe(name, wall, built, ready):
+    print(f"{name}: wall {wall:.1f} s; " + ("; ".join(f"{k} {v:.1f} s" for k, v in ready.items())
+                                            or "no VM"))
     for e in sorted(built, key=lambda e: (e["worker"], e["tag"])):
         print(f"  {e['tag']:<14} on {e['worker']}: waited {e['waited']:.1f} s, stages "
               f"{sum(e['durations'].values()):.1f} s")
