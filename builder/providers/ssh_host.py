@@ -3,7 +3,7 @@ host key must already be in `known_hosts`. Its platform is its AUDITWHEEL_PLAT."
 
 import getpass
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from ..errors import BuildHostError, ConfigurationError
 from ..model.arch import split_platform
@@ -25,8 +25,9 @@ class SSHHost(BuildHost):
         self.key = key
         self.known_hosts = Path(known_hosts or Path.home() / ".ssh" / "known_hosts")
         self.python_root = python_root
-        if not re.fullmatch(r"/[A-Za-z0-9._/-]*[A-Za-z0-9._-]", guest_root) or \
-                guest_root.rstrip("/").count("/") < 2:
+        parts = PurePosixPath(guest_root).parts  # ("/", "tmp", "vmwheel"); never "..", "."
+        if not re.fullmatch(r"/[A-Za-z0-9._/-]+", guest_root) or len(parts) < 3 or \
+                {".", ".."} & set(guest_root.split("/")):
             raise ConfigurationError(f"bad --guest-dir {guest_root!r}", "give an absolute "
                                      "path at least two levels deep, e.g. /tmp/vmwheel-me: it "
                                      "is deleted and made anew")
