@@ -12,6 +12,7 @@ interpreters, time waited) and the two-worker speed-up. Not a test.
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -36,7 +37,7 @@ def build(farm, req, versions, out, ssh):
                 f"PATH={BIN}:/usr/bin:/bin"]
     t0 = time.monotonic()
     subprocess.run(cmd, check=True, capture_output=True, env={"PATH": "/usr/bin:/bin",
-                   "CI": "true", **({} if ssh else dict(__import__("os").environ))})
+                   "CI": "true", **({} if ssh else os.environ)})
     wall = time.monotonic() - t0
     report = json.loads((out / "report.json").read_text())
     built = [e for e in report["interpreters"] if e["status"] == "built"]
@@ -74,7 +75,7 @@ def main():
             def add(name):
                 if args.ssh:
                     hosts.append(SSHHost(tmp / f"sshd-{name}").start())
-                    farm.add_worker(name, hosts[-1], tree, tmp, args.machine)
+                    farm.add_worker(name, hosts[-1], tree, args.machine)
                 else:
                     farm.add_vm_worker(name, args.machine)
 

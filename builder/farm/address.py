@@ -41,6 +41,14 @@ class Scheduler:
                         tls_worker_key=self.tls.key, require_encryption=True)
 
 
+def of_options(opts):
+    """The checked Scheduler that options `scheduler` and `tls-*` name, or None."""
+    if not opts["scheduler"]:
+        return None
+    return check(opts["scheduler"], TLSFiles(opts["tls-ca-file"], opts["tls-cert"],
+                                             opts["tls-key"]))
+
+
 def is_loopback(host):
     host = host.strip("[]")
     if host == "localhost":

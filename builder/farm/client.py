@@ -89,8 +89,7 @@ class FarmBuild(BuildRun):
         if plain:
             raise ConfigurationError("--ssh-host and --scheduler both given",
                                      "choose one: a farm's SSH hosts belong to its workers")
-        self.farm = address.check(given["scheduler"], address.TLSFiles(
-            given["tls-ca-file"], given["tls-cert"], given["tls-key"]))
+        self.farm = address.of_options(given)
 
     def build_everywhere(self, plain):
         FarmRun(self, self.farm).execute(planner.select_machines(self.opts, self.machine))

@@ -17,7 +17,7 @@ from ..host import prepare
 from ..images import boxes
 from ..model.machine import get as get_machine, load_table
 from ..paths import cache_dir, ensure_dir
-from ..providers.instances import available_memory_mib
+from ..providers.instances import HEADROOM_MIB, room_for
 from ..providers.ssh_host import SSHHost
 from ..providers.vagrant_vm import VagrantVM
 from ..stages.guest import list_interpreters
@@ -90,10 +90,10 @@ def configure(vms=1, machines=(), ssh=None, name=None):
             raise HostNotReady(f"this host has no box for {which}",
                                f"run `vmwheel box build --machine {which.split()[0]}` first")
         need = max(get_machine(m).memory for m in machines) * vms
-        free = available_memory_mib()
-        if need + 512 > free:
-            raise HostNotReady(f"--vms {vms} needs {need} MiB for guests, {free} MiB available",
-                               "give fewer --vms, or free memory")
+        fits, free = room_for(need)
+        if not fits:
+            raise HostNotReady(f"--vms {vms} needs {need} + {HEADROOM_MIB} MiB for guests, "
+                               f"{free} MiB available", "give fewer --vms, or free memory")
     config = WorkerConfig(name or "", vms, tuple(machines), ssh)
     resources = {VM_SLOT: vms, **{box_resource(m): vms for m in machines}}
     return config, resources

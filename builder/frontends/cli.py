@@ -3,11 +3,10 @@ The option flags of `build`, `verify` and `config show` come from the option tab
 
 import argparse
 import logging
-import os
 import sys
 
 from .. import __version__
-from ..config.options import OPTIONS
+from ..config.options import OPTIONS, Options
 from ..model.machine import default_name
 from ..errors import ConfigurationError
 from ..farm import address, worker as farm_worker
@@ -173,15 +172,13 @@ def run(args):
 
 
 def worker_command(args):
-    def given(flag):
-        value = getattr(args, flag.replace("-", "_"))
-        return value or os.environ.get("VMWHEEL_" + flag.upper().replace("-", "_"), "")
-
-    if not given("scheduler"):
+    """The worker's scheduler and TLS files as the build's: flag, else VMWHEEL_* variable."""
+    scheduler = address.of_options(Options(cli={
+        name: getattr(args, name.replace("-", "_"))
+        for name in ("scheduler", "tls-ca-file", "tls-cert", "tls-key")}))
+    if scheduler is None:
         raise ConfigurationError("vmwheel worker needs a scheduler",
                                  "pass --scheduler ADDRESS or set VMWHEEL_SCHEDULER")
-    scheduler = address.check(given("scheduler"), address.TLSFiles(
-        given("tls-ca-file"), given("tls-cert"), given("tls-key")))
     return farm_worker.serve(scheduler, args.vms, tuple(args.machine), ssh_target(args),
                              args.name)
 

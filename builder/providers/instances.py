@@ -36,6 +36,13 @@ def available_memory_mib(meminfo="/proc/meminfo"):
     return None
 
 
+def room_for(memory_mib, free_mib=available_memory_mib):
+    """(whether a guest of `memory_mib` fits in the host's free memory with HEADROOM_MIB to
+    spare, the free MiB or None when unknown); unknown counts as fitting."""
+    free = free_mib()
+    return free is None or free >= memory_mib + HEADROOM_MIB, free
+
+
 def take(machine, memory_mib, free_mib=available_memory_mib):
     """(slot, open lock file) of the first free instance of `machine`; BuildHostError when
     all are held, or when a second instance would not fit in the host's free memory."""
@@ -47,8 +54,8 @@ def take(machine, memory_mib, free_mib=available_memory_mib):
         raise BuildHostError(f"machine {machine} is in use by {MAX_SLOTS} other vmwheel runs",
                              "wait for one of them to finish")
     if slot:
-        free = free_mib()
-        if free is not None and free < memory_mib + HEADROOM_MIB:
+        fits, free = room_for(memory_mib, free_mib)
+        if not fits:
             lock.close()
             raise BuildHostError(
                 f"machine {machine} is in use by another vmwheel run, and this host has {free} "

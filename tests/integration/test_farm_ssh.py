@@ -15,7 +15,7 @@ from builder.model.machine import default_name
 from tests.support.farm import BIN, Farm, make_tls, tls_flags
 from tests.support.net import free_port
 from tests.support.projects import make_sdist
-from tests.support.sshhost import SSHHost
+from tests.support.sshhost import SSHHost, command_env, guest_environment
 
 pytestmark = pytest.mark.ssh
 MACHINE = default_name()
@@ -39,7 +39,7 @@ def farm_of(tmp_path, hosts, python_tree):
         farm = Farm(tmp_path, tls, allowed_failures).start()
         farms.append(farm)
         for i in range(workers):
-            farm.add_worker(f"w{i + 1}", hosts[i], python_tree, tmp_path, machines[i])
+            farm.add_worker(f"w{i + 1}", hosts[i], python_tree, machines[i])
         return farm
 
     yield make
@@ -51,12 +51,10 @@ def farm_of(tmp_path, hosts, python_tree):
 
 def client(farm_address, sdist, tmp_path, offline_index, *extra, tls=None, popen=False,
            verb="build"):
-    env_opt = (f"AUDITWHEEL_PLAT=manylinux_2_36_x86_64 PIP_NO_INDEX=1 "
-               f"PIP_FIND_LINKS={offline_index} PATH={BIN}:/usr/bin:/bin")
-    cmd = [str(BIN / "vmwheel"), verb, str(sdist), "--scheduler", farm_address,
-           "--build", BOTH, "-o", f"environment={env_opt}", *tls_flags(tls), *extra]
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "CI": "true",
-           "VMWHEEL_CACHE_DIR": str(tmp_path / "client-cache")}
+    cmd = [str(BIN / "vmwheel"), verb, str(sdist), "--scheduler", farm_address, "--build",
+           BOTH, "-o", f"environment={guest_environment(offline_index)}", *tls_flags(tls),
+           *extra]
+    env = command_env(tmp_path)
     if popen:
         return subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
@@ -173,7 +171,7 @@ def test_an_unreachable_scheduler_is_one_line(tmp_path, offline_index):
 def test_a_worker_whose_scheduler_does_not_answer_is_one_line(tmp_path, hosts, python_tree):
     farm = Farm(tmp_path)  # never started: nothing listens on its port
     with pytest.raises(RuntimeError, match="no 'Registered to'") as exc:
-        farm.add_worker("w1", hosts[0], python_tree, tmp_path, MACHINE)
+        farm.add_worker("w1", hosts[0], python_tree, MACHINE)
     assert farm.workers["w1"].wait(timeout=60) == 5
     last = farm.log("w1").strip().splitlines()[-1]
     assert last.startswith(f"vmwheel: the scheduler at {farm.address} did not answer"), last
@@ -274,13 +272,9 @@ def test_a_worker_not_started_by_vmwheel_fails_its_job_in_one_reason(tmp_path, o
     """A bare `dask worker` that advertises the resources gets the job and refuses it."""
     farm = Farm(tmp_path).start()
     try:
-        log_path = tmp_path / "worker-bare.log"
-        proc = subprocess.Popen([str(BIN / "dask"), "worker", farm.address, "--name", "bare",
-                                 "--nthreads", "1", "--no-nanny", "--resources",
-                                 f"vmwheel-vm=1 vmwheel-box-{MACHINE}=1"],
-                                stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
-        farm.procs.append(proc)
-        farm._wait_for("Registered to", log_path, proc)
+        farm.start_worker("bare", ["dask", "worker", farm.address, "--name", "bare",
+                                   "--nthreads", "1", "--no-nanny", "--resources",
+                                   f"vmwheel-vm=1 vmwheel-box-{MACHINE}=1"])
         res = client(farm.address, make_sdist(tmp_path), tmp_path, offline_index)
     finally:
         farm.stop()

@@ -82,35 +82,35 @@ class Farm:
         self._wait_for("Scheduler at:", self.root / "scheduler.log", self.scheduler)
         return self
 
-    def add_worker(self, name, ssh_host, python_tree, offline_root, machine):
+    def add_worker(self, name, ssh_host, python_tree, machine):
         """`vmwheel worker` building over SSH test host `ssh_host` as `machine`."""
         known = self.root / f"known_hosts-{name}"
         known.write_text(known_hosts_line(ssh_host))
-        cmd = [str(BIN / "vmwheel"), "worker", "--scheduler", self.address, "--name", name,
-               "--ssh-host", f"{ssh_host.user}@127.0.0.1:{ssh_host.port}",
-               "--ssh-key", str(ssh_host.client_key), "--known-hosts", str(known),
-               "--python-root", str(python_tree), "--guest-dir", self.guest_dir(name),
-               "--machine", machine] + tls_flags(self.tls)
-        log_path = self.root / f"worker-{name}.log"
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(self.root), "CI": "true",
-               "VMWHEEL_CACHE_DIR": str(self.root / f"cache-{name}")}
-        proc = subprocess.Popen(cmd, stdout=open(log_path, "w"), stderr=subprocess.STDOUT,
-                                env=env)
-        self.procs.append(proc)
-        self.workers[name] = proc
-        self._wait_for("Registered to", log_path, proc)
-        return proc
+        return self.start_worker(name, [
+            "vmwheel", "worker", "--scheduler", self.address, "--name", name,
+            "--ssh-host", f"{ssh_host.user}@127.0.0.1:{ssh_host.port}",
+            "--ssh-key", str(ssh_host.client_key), "--known-hosts", str(known),
+            "--python-root", str(python_tree), "--guest-dir", self.guest_dir(name),
+            "--machine", machine, *tls_flags(self.tls)],
+            {"PATH": "/usr/bin:/bin", "HOME": str(self.root), "CI": "true",
+             "VMWHEEL_CACHE_DIR": str(self.root / f"cache-{name}")})
 
     def add_vm_worker(self, name, machine, vms=1):
         """`vmwheel worker` booting VMs of `machine` on this host (its boxes, its cache)."""
-        cmd = [str(BIN / "vmwheel"), "worker", "--scheduler", self.address, "--name", name,
-               "--machine", machine, "--vms", str(vms)] + tls_flags(self.tls)
+        return self.start_worker(name, [
+            "vmwheel", "worker", "--scheduler", self.address, "--name", name,
+            "--machine", machine, "--vms", str(vms), *tls_flags(self.tls)],
+            dict(os.environ, CI="true"), timeout=120)
+
+    def start_worker(self, name, cmd, env=None, timeout=60):
+        """Start `cmd` (its program from this venv's bin) as worker `name`, logging to
+        worker-NAME.log; return the process once it has registered with the scheduler."""
         log_path = self.root / f"worker-{name}.log"
-        proc = subprocess.Popen(cmd, stdout=open(log_path, "w"), stderr=subprocess.STDOUT,
-                                env=dict(os.environ, CI="true"))
+        proc = subprocess.Popen([str(BIN / cmd[0]), *cmd[1:]], stdout=open(log_path, "w"),
+                                stderr=subprocess.STDOUT, env=env)
         self.procs.append(proc)
         self.workers[name] = proc
-        self._wait_for("Registered to", log_path, proc, timeout=120)
+        self._wait_for("Registered to", log_path, proc, timeout=timeout)
         return proc
 
     def guest_dir(self, name):

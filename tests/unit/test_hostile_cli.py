@@ -29,7 +29,7 @@ def one_line(res, code):
     (["build", "x", "--ssh-host", "h", "--guest-dir", "tmp/x"], {}, "bad --guest-dir"),
     (["build", "x", "--ssh-host", "h", "--guest-dir", "/tmp/a b"], {}, "bad --guest-dir"),
     (["build", "x", "--ssh-host", "h", "--guest-dir", "/tmp/./x"], {}, "bad --guest-dir"),
-    (["build", "x", "--scheduler", "tcp://10.0.0.1:8786"], {}, "refusing scheduler"),
+    (["build", "x", "--scheduler", "tcp://203.0.113.1:8786"], {}, "refusing scheduler"),
     (["build", "x"], {"VMWHEEL_SCHEDULER": "tcp://192.0.2.1:1"}, "refusing scheduler"),
     (["build", "x", "--scheduler", "tcp://127.0.0.1:1", "--ssh-host", "h"], {},
      "--ssh-host and --scheduler both given"),
