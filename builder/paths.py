@@ -60,5 +60,6 @@ def vagrant_home():
 
 
 def saved_state_dir(machine):
-    """A machine's saved VM state (providers/saved.py), where libvirt's QEMU can read it."""
+    """A machine's saved VM states, one dir per key (providers/saved.py), where libvirt's QEMU
+    can read them."""
     return libvirt_dir() / "saved" / machine

@@ -16,11 +16,13 @@ ANY_PYTHON = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
 
 
 def select_machines(opts, machine=None, table=None):
-    """[MachineSpec]: the explicit machine, else for each (policy, arch) of targets x archs
-    the first machine of the table that has it, sized by the memory and cpus options."""
+    """[MachineSpec]: the explicit machines (`machine`: names separated by commas or spaces),
+    else for each (policy, arch) of targets x archs the first machine of the table that has
+    it; sized by the memory and cpus options."""
     table = table or load_table()
     if machine:
-        return [table.get(machine).sized(opts["memory"], opts["cpus"])]
+        names = dict.fromkeys(machine.replace(",", " ").split())  # in order, once each
+        return [table.get(n).sized(opts["memory"], opts["cpus"]) for n in names]
     first = {}
     for m in table.machines.values():
         if m.policy in opts["targets"] and m.arch.value in opts["archs"]:

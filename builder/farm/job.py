@@ -10,7 +10,6 @@ KeyboardInterrupt inside the job's thread (CPython's PyThreadState_SetAsyncExc),
 unwinds the way a local build does on Ctrl-C: builds abort, the VM is destroyed.
 """
 
-import ctypes
 import shutil
 import threading
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 from .. import __version__, log
 from ..errors import BuildHostError, HostNotReady, VmwheelError
 from ..model.result import fail_pending
+from ..orchestration.parallel import raise_in
 from ..orchestration.run import BuildRun
 from ..output.wheelhouse import Wheelhouse
 from ..paths import cache_dir, ensure_dir
@@ -58,8 +58,7 @@ def _watch(event, thread_id, done):
         except Exception:  # the worker is shutting down: nothing to cancel for
             return
     if not done.is_set():
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id),
-                                                   ctypes.py_object(KeyboardInterrupt))
+        raise_in(thread_id, KeyboardInterrupt)
 
 
 def build(job, sdist_bytes):

@@ -99,9 +99,9 @@ def dest(option):
 
 def add_option_flags(p):
     """--machine, one flag per option of the table, and -o KEY=VALUE."""
-    p.add_argument("--machine", help="one machine from builder/model/machines.json (default: "
-                   "for each (policy, arch) of targets x archs the first machine that has it, "
-                   f"i.e. {DEFAULT})")
+    p.add_argument("--machine", help="machines from builder/model/machines.json, separated by "
+                   "commas (default: for each (policy, arch) of targets x archs the first "
+                   f"machine that has it, i.e. {DEFAULT})")
     for o in OPTIONS:
         default = " ".join(o.default) if isinstance(o.default, list) else o.default
         default = default if default not in ("", [], {}, 0) else "none"

@@ -58,7 +58,8 @@ _build.__doc__ = "Build repaired wheels of PACKAGE for every interpreter in the 
 build = task(
     iterable=["option"], optional=sorted(BOOL_OPTION_KEYWORDS), auto_shortflags=False,
     help={"package": "PyPI requirement (msgpack, msgpack==1.1.2), sdist file or project dir",
-          "machine": "one machine from builder/model/machines.json (default: targets x archs)",
+          "machine": "machines from builder/model/machines.json, separated by spaces "
+                     "(default: targets x archs)",
           "option": "any option as KEY=VALUE (repeatable); see `vmwheel config show`",
           "quiet": "only errors and the final table",
           "verbose": "also show every guest command's output",

@@ -71,6 +71,13 @@ def fail_pending(results, reason):
             r.fail(reason(r) if callable(reason) else reason)
 
 
+def row(result, labelled=False):
+    """A result's display row: its identifier, with its machine when several machines build
+    (two policies of one arch share identifiers)."""
+    key = result.identifier or result.tag
+    return f"{key} on {result.machine}" if labelled and result.machine else key
+
+
 def tag_for(python):
     """"3.13t" -> "cp313-cp313t"."""
     short = "cp" + python.rstrip("t").replace(".", "")

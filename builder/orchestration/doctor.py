@@ -43,10 +43,10 @@ def checks():
            "install a QEMU with slirp support (Debian: qemu-system-x86)")
     for spec in selected_machines():
         if spec.is_local:
-            ok = boxes.is_current(spec)
-            yield (ok, f"box {spec.box}: " + ("built and added" if ok else
-                   "not built (or provision/ changed since)"),
-                   f"vmwheel box build --machine {spec.name}")
+            ok = boxes.is_current(spec)  # not built: the first build builds it
+            yield (True, f"box {spec.box}: " + ("built and added" if ok else
+                   "not built yet (or provision/ changed since): the first build builds it "
+                   f"(minutes), or now: vmwheel box build --machine {spec.name}"), None)
             if ok:
                 yield True, f"saved VM state of {spec.name}: " + saved_state(spec), None
             if spec.floor and not ok:

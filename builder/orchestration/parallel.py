@@ -6,6 +6,7 @@ or Ctrl-C stops what has not started, aborts what runs (its commands fail with t
 or as interrupted; nothing retries), and is raised once every thread has ended.
 """
 
+import ctypes
 import threading
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
@@ -49,3 +50,10 @@ def build_all(builder, remote, jobs, width):
             for twin in twins:
                 twin.abort(cause if isinstance(cause, VmwheelError) else None)
         pool.shutdown(wait=True)
+
+
+def raise_in(thread_id, exc_type):
+    """Raise `exc_type` in thread `thread_id` at its next Python instruction (CPython's
+    PyThreadState_SetAsyncExc): how Ctrl-C or a farm cancel reaches a build in another thread."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id),
+                                               ctypes.py_object(exc_type))

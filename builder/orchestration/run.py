@@ -14,9 +14,10 @@ from pathlib import Path
 
 from .. import log, planner
 from ..errors import BuildFailed, BuildHostError, ConfigurationError, NothingToDo, VmwheelError
-from ..host import pipconfig
+from ..host import pipconfig, prepare
+from ..images import boxes
 from ..model.arch import split_platform
-from ..model.result import Status, fail_pending
+from ..model.result import Status, fail_pending, row
 from ..output import report, resume
 from ..output.wheelhouse import Wheelhouse
 from ..paths import cache_dir, ensure_dir
@@ -25,7 +26,7 @@ from ..providers.vagrant_vm import VagrantVM
 from ..sources import source
 from ..stages.build import Builder, StageFailed
 from ..stages.guest import guest_ca, list_interpreters
-from . import parallel
+from . import machines, parallel
 from .options_io import effective_options
 
 HOOKS = ("before-build", "repair-wheel-command", "test-requires", "test-command",
@@ -42,6 +43,7 @@ class BuildRun:
         self.src = self.opts = self.out = None
         self.earlier = {}
         self.only_planned = False  # a farm job: build only the interpreters it was given
+        self.labelled = False  # several machines: rows and lines name theirs
 
     def execute(self):
         """Build everything; return 0 or raise a VmwheelError with the exit code."""
@@ -72,16 +74,44 @@ class BuildRun:
                                      "report this as a bug (commands.build picks the farm)")
 
     def build_everywhere(self, plain):
-        """Each build host in turn (the plain SSH host, or a VM per selected machine)."""
+        """The plain SSH host, or a VM per selected machine: as many at once as the host has
+        cores and memory for (machines.at_once), each row labelled with its machine then."""
+        sessions, everything = [], []
         for host in [plain] if plain else self._vms():
             self.described[host.name] = host.describe()
             planned = planner.plan(self.src, self.opts, host, self.earlier)
-            try:
-                # A plain SSH host says which interpreters it has only once connected.
-                if not planned or any(r.pending for r in planned):
-                    self.build_on(host, planned)
-            finally:
+            everything.append(planned)
+            # A plain SSH host says which interpreters it has only once connected.
+            if not planned or any(r.pending for r in planned):
+                sessions.append((host, planned))
+        if not plain:
+            self._ensure_boxes([host.spec for host, _ in sessions])
+        width = 1
+        if len(sessions) > 1:
+            self.labelled = True
+            cap = machines.at_once([host.spec for host, _ in sessions])
+            log.say(cap.line)
+            width = cap.width
+        try:
+            machines.build_all(sessions, width, self.build_on)
+        except VmwheelError as exc:  # machines not started: never built
+            for planned in everything:
+                fail_pending(planned, f"not built: {exc.what}")
+            raise
+        finally:
+            for planned in everything:
                 self.results += planned  # with what the build host added
+
+    def _ensure_boxes(self, specs):
+        """A local box that is not built yet (or whose provision scripts changed) is built now,
+        with its progress, as `vmwheel box build` would, rather than refused."""
+        for spec in specs:
+            if spec.is_local and not boxes.is_current(spec):
+                log.say(f"box {spec.box} is not built yet: building it first (minutes; "
+                        f"`vmwheel box build --machine {spec.name}` does only that)")
+                prepare.check_ready()
+                with self.display.paused():
+                    boxes.build(spec)
 
     def _resolve(self, given, work):
         """The sdist (for the interpreters of the machines `given` options select), then the
@@ -115,7 +145,7 @@ class BuildRun:
         """Boot/connect, run before-all, build every pending interpreter; results in place."""
         for r in planned:
             if r.pending:
-                self.display.stage(r.identifier, "waiting for the build host")
+                self.display.stage(row(r, self.labelled), "waiting for the build host")
         try:
             with host.session() as remote:
                 self._build_in(host, remote, planned)
@@ -136,6 +166,7 @@ class BuildRun:
         builder = Builder(remote, self.src, self.out, plat, log_dir, env,
                           {k: self.opts[k] for k in HOOKS}, python_root=host.python_root,
                           display=self.display, floor=host.floor, root=host.guest_root)
+        builder.labelled = self.labelled
         t0 = time.monotonic()
         builder.upload(ca)
         self.timings[f"upload {host.name}"] = time.monotonic() - t0

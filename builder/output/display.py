@@ -6,6 +6,7 @@ quiet  errors and the final table only (-q).
 -v adds every guest command's output to the terminal (it always goes to the logs).
 """
 
+import contextlib
 import os
 import sys
 import time
@@ -33,6 +34,10 @@ class NullDisplay:
 
     def echo(self):
         return None
+
+    def paused(self):
+        """A context in which something else writes to the terminal (a box build)."""
+        return contextlib.nullcontext()
 
 
 class Display(NullDisplay):
@@ -65,6 +70,17 @@ class Display(NullDisplay):
         for key, (stage, started) in list(self.rows.items()):  # builds may add rows
             t.add_row(key, stage, f"{now - started:5.0f} s")
         return t
+
+    @contextlib.contextmanager
+    def paused(self):
+        if self.live is None:
+            yield
+            return
+        self.live.stop()
+        try:
+            yield
+        finally:
+            self.live.start()
 
     def line(self, text):
         """builder.log's sink while the live display is open."""

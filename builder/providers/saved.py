@@ -1,7 +1,8 @@
 """Saved VM state: a box's first clean boot, resumed in seconds instead of booted again.
 
 After a cold boot (sshd up, nothing built) the domain is saved once per (box, libvirt driver,
-memory, CPUs): `virsh save` writes its memory and device state, the domain's disk (a qcow2
+memory, CPUs), each such state in its own directory (the newest KEEP of a machine are kept, so
+a run with other --cpus or --memory never costs the usual one): `virsh save` writes its memory and device state, the domain's disk (a qcow2
 overlay over the box's pool volume) is copied beside it, and the domain is restored at once so
 that build goes on; the host key it then presents and Vagrant's SSH key for it are kept with
 the state. A later run creates a fresh qcow2 overlay over that disk copy and `virsh restore`s
@@ -29,6 +30,7 @@ from ..paths import saved_state_dir
 from ..transport.remote import Remote
 
 FILES = ("state.sav", "disk.qcow2", "known_hosts", "ssh_key")
+KEEP = 2  # saved states per machine (a state is about its memory size plus the disk's delta)
 
 
 def state_key(spec, driver):
@@ -69,7 +71,8 @@ class Saved:
 
     @classmethod
     def of(cls, spec, driver):
-        return cls(saved_state_dir(spec.name), state_key(spec, driver))
+        key = state_key(spec, driver)
+        return cls(saved_state_dir(spec.name) / key, key)
 
     def check(self):
         """(meta, "") when the state can be restored, else (None, why not)."""
@@ -79,7 +82,7 @@ class Saved:
         try:
             meta = json.loads(meta_file.read_text())
             if meta.get("key") != self.key or not {"disk", "port", "user"} <= set(meta):
-                return None, "was saved for another box, driver, memory or CPU count"
+                return None, "is not the state of this box, driver, memory and CPU count"
             for name in FILES:
                 if sha256_of(self.dir / name) != meta["sha256"][name]:
                     return None, f"is damaged ({name} differs from when it was saved)"
@@ -126,6 +129,20 @@ class Saved:
         (self._new / "meta.json").write_text(json.dumps(meta, indent=1))
         shutil.rmtree(self.dir, ignore_errors=True)
         self._new.rename(self.dir)
+        self._keep_newest()
+
+    def _keep_newest(self):
+        """Remove the machine's older states (other keys) beyond the newest KEEP, and the files
+        of the earlier layout's single state, which lay in the machine's directory itself."""
+        states = []
+        for d in self.dir.parent.iterdir():
+            if d.is_file():
+                d.unlink()
+            elif (d / "meta.json").exists() and not d.name.endswith(".new"):
+                states.append(d)
+        states.sort(key=lambda d: (d / "meta.json").stat().st_mtime, reverse=True)
+        for old in states[KEEP:]:
+            shutil.rmtree(old, ignore_errors=True)
 
     def restore(self, meta, port):
         """Resume the saved state with a fresh overlay over the saved disk, at the path the

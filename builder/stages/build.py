@@ -19,7 +19,7 @@ from pathlib import PurePosixPath
 from .. import log
 from ..config.options import DEFAULT_REPAIR
 from ..errors import VmwheelError
-from ..model.result import Result, Status
+from ..model.result import Result, Status, row
 from ..output.display import NullDisplay, Tee
 from ..transport.shell import fill, q
 from . import symbols, toonew
@@ -37,9 +37,8 @@ class StageFailed(Exception):
 class Builder:
     """Builds one source for the interpreters of one build host.
 
-    `hooks` keys (all optional): before-build, repair-wheel-command, test-requires,
-    test-command, build-frontend; `env` is what every guest command gets (pip settings, CA
-    bundle, the user's environment); `root` is the run's dir there, made anew.
+    `hooks` (optional): before-build, repair-wheel-command, test-requires, test-command,
+    build-frontend; `env`: what every guest command gets; `root`: its run dir, made anew.
     """
 
     def __init__(self, remote, source, wheelhouse, plat, log_dir, env, hooks=None,
@@ -54,6 +53,7 @@ class Builder:
         self.remote_sdist = self.root / "src" / source.sdist.name
         self.work_root = PurePosixPath(work_root or root)  # per-interpreter build dirs go here
         self.floor = floor  # model.machine.Floor, or None
+        self.labelled = False  # several machines build: rows and lines name this one
 
     def on(self, remote):
         """This builder over another connection to the same build host (a parallel build)."""
@@ -99,14 +99,15 @@ class Builder:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{tag}.log"
         result.log = str(log_path)
-        key = result.identifier or tag
+        key = row(result, self.labelled)
+        who = key if self.labelled else tag  # what its lines start with
         bindir = self.python_root / tag / "bin"
         path_env = {"PATH": f"{bindir}:{self.env.get('PATH', '/usr/local/bin:/usr/bin:/bin')}"}
         with open(log_path, "w") as logfile:
             w = Work(tag, result, Tee(logfile, self.display.echo()), self.work_root / tag,
                      bindir, path_env)
             try:
-                log.say(f"{tag}: building {self.source.name} {self.source.version}")
+                log.say(f"{who}: building {self.source.name} {self.source.version}")
                 for stage in STAGES:
                     if stage.wanted(self, w):
                         self.display.stage(key, stage.name)
@@ -114,11 +115,11 @@ class Builder:
                         stage.step(self, w)
                         result.durations[stage.name] = round(time.monotonic() - t0, 1)
                 result.wheel, result.status = w.repaired, Status.BUILT
-                log.say(f"{tag}: {w.repaired}")
+                log.say(f"{who}: {w.repaired}")
                 self.display.stage(key, "built")
             except StageFailed as exc:
                 result.fail(f"{exc}; see {log_path}")
-                log.say(f"{tag}: {result.reason}")
+                log.say(f"{who}: {result.reason}")
                 self.display.stage(key, "failed")
             except VmwheelError as exc:
                 result.fail(exc.what)
@@ -162,8 +163,7 @@ class Builder:
 
     def _why_too_new(self, w, exc):
         """The repair's failure, naming the libraries and symbols when the wheel's tree needs
-        symbol versions the target does not allow (auditwheel: "too-recent versioned
-        symbols"; stages/toonew.py)."""
+        symbol versions the target does not allow ("too-recent versioned symbols"; toonew.py)."""
         code, listing = self.remote.call(
             toonew.listing_command(w.python, w.dir / "dist" / w.built), env=self.env)
         found = toonew.too_new(listing, self.plat) if code == 0 else []
@@ -223,8 +223,8 @@ class Builder:
                               check=check)
 
     def _one_file(self, remote_dir, log_file):
-        out = self.remote.check(f"ls -1 {q(remote_dir)}", log=log_file)
-        names = [n for n in out.split() if n.endswith(".whl")]
+        names = [n for n in self.remote.check(f"ls -1 {q(remote_dir)}", log=log_file).split()
+                 if n.endswith(".whl")]
         if len(names) != 1:
             raise StageFailed(f"expected one wheel in {remote_dir}, found {len(names)}")
         return names[0]

@@ -81,6 +81,17 @@ def test_an_explicit_machine_wins_over_targets_and_archs():
     assert names(chosen) == ["alma9-x86_64"]
 
 
+def test_several_explicit_machines_by_commas_or_spaces_once_each_in_order():
+    sized = opts(cpus="1")
+    chosen = planner.select_machines(sized, machine="manylinux2014-x86_64,bullseye-i686")
+    assert names(chosen) == ["manylinux2014-x86_64", "bullseye-i686"]
+    assert [m.cpus for m in chosen] == [1, 1]
+    again = planner.select_machines(opts(), machine=" bullseye-i686  alma9-x86_64,bullseye-i686")
+    assert names(again) == ["bullseye-i686", "alma9-x86_64"]
+    with pytest.raises(ConfigurationError, match="unknown machine 'nope'"):
+        planner.select_machines(opts(), machine="bullseye-i686,nope")
+
+
 def test_an_unknown_machine_is_a_configuration_error():
     with pytest.raises(ConfigurationError) as info:
         planner.select_machines(opts(), machine="bookworm-riscv64")

@@ -2,6 +2,8 @@
 missing, outdated or damaged one is told apart. Saving and restoring a real VM is in the VM
 tests (test_vm_build.py: every build after the first restores)."""
 
+import json
+
 import pytest
 
 from builder.model.machine import get
@@ -10,7 +12,7 @@ from builder.providers import saved
 
 @pytest.fixture
 def state(tmp_path, monkeypatch):
-    monkeypatch.setenv("VMWHEEL_LIBVIRT_DIR", str(tmp_path / "libvirt"))
+    monkeypatch.setattr(saved, "saved_state_dir", lambda machine: tmp_path / "saved" / machine)
     spec = get()
     s = saved.Saved.of(spec, "qemu")
     s._new.mkdir(parents=True)
@@ -33,12 +35,28 @@ def test_a_committed_state_checks_and_records_what_it_needs(state):
     assert not s._new.exists() and s.recorded()
 
 
-def test_another_driver_memory_or_cpu_count_is_another_state(state):
+def commit_other(tmp_path, spec):
+    s = saved.Saved.of(spec, "qemu")
+    s._new.mkdir(parents=True)
+    for name in ("state.sav", "disk.qcow2", "key", "hosts"):
+        (s._new / name).write_text(name)
+    s.commit("/pool/vm.img", 41002, "vagrant", s._new / "key", s._new / "hosts")
+    return s
+
+
+def test_another_driver_memory_or_cpu_count_is_another_state_kept_beside(state, tmp_path):
     spec, s = state
-    assert saved.Saved.of(spec, "kvm").check() == (
-        None, "was saved for another box, driver, memory or CPU count")
+    assert saved.Saved.of(spec, "kvm").check() == (None, "no saved state yet")
     assert not saved.Saved.of(spec.sized(memory=spec.memory * 2), "qemu").recorded()
-    assert not saved.Saved.of(spec.sized(cpus=spec.cpus + 1), "qemu").recorded()
+    one_cpu = commit_other(tmp_path, spec.sized(cpus=1))
+    assert one_cpu.recorded() and one_cpu.check()[1] == ""
+    assert s.check()[1] == "" and s.dir != one_cpu.dir  # the usual one is still there
+    (s.dir.parent / "state.sav").write_text("the earlier layout's single state")
+    three = commit_other(tmp_path, spec.sized(cpus=3))  # a third: the oldest goes
+    assert three.recorded() and one_cpu.recorded() and not s.recorded()
+    assert sorted(p.name for p in s.dir.parent.iterdir()) == sorted([three.key, one_cpu.key])
+    (three.dir / "meta.json").write_text(json.dumps({"key": "another"}))
+    assert three.check() == (None, "is not the state of this box, driver, memory and CPU count")
 
 
 def test_a_damaged_file_or_meta_is_told_and_discard_removes_it(state):
