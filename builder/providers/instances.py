@@ -61,7 +61,7 @@ def take(machine, memory_mib, free_mib=available_memory_mib):
                 f"machine {machine} is in use by another vmwheel run, and this host has {free} "
                 f"MiB free for another instance of it ({memory_mib} + {HEADROOM_MIB} needed)",
                 "wait for that run to finish, or give the guest less with --memory")
-        log.say(f"machine {machine} is in use by another vmwheel run: this one boots instance "
+        log.say(f"machine {machine} is in use by another vmwheel run: this one uses instance "
                 f"{slot + 1} of it")
     return slot, lock
 

@@ -1,8 +1,9 @@
 """Saved VM state: a box's first clean boot, resumed in seconds instead of booted again.
 
 After a cold boot (sshd up, nothing built) the domain is saved once per (box, libvirt driver,
-memory, CPUs), each such state in its own directory (the newest KEEP of a machine are kept, so
-a run with other --cpus or --memory never costs the usual one): `virsh save` writes its memory and device state, the domain's disk (a qcow2
+memory, CPUs) and instance of the machine (a domain of its own: a second run at once uses
+instance 2), each such state in its own directory (the states of a machine's newest KEEP keys
+are kept, so a run with other --cpus or --memory never costs the usual one): `virsh save` writes its memory and device state, the domain's disk (a qcow2
 overlay over the box's pool volume) is copied beside it, and the domain is restored at once so
 that build goes on; the host key it then presents and Vagrant's SSH key for it are kept with
 the state. A later run creates a fresh qcow2 overlay over that disk copy and `virsh restore`s
@@ -70,9 +71,10 @@ class Saved:
     key: str
 
     @classmethod
-    def of(cls, spec, driver):
+    def of(cls, spec, driver, slot=0):
+        """The state of instance `slot` of the machine (0: its usual one)."""
         key = state_key(spec, driver)
-        return cls(saved_state_dir(spec.name) / key, key)
+        return cls(saved_state_dir(spec.name) / (key if slot == 0 else f"{key}-{slot + 1}"), key)
 
     def check(self):
         """(meta, "") when the state can be restored, else (None, why not)."""
@@ -132,17 +134,21 @@ class Saved:
         self._keep_newest()
 
     def _keep_newest(self):
-        """Remove the machine's older states (other keys) beyond the newest KEEP, and the files
-        of the earlier layout's single state, which lay in the machine's directory itself."""
-        states = []
+        """Remove the states (every instance's) of the machine's keys older than its newest
+        KEEP, and the files of the earlier layout's single state, which lay in the machine's
+        directory itself."""
+        states, newest = [], {}  # [(dir, key)], key -> its newest commit
         for d in self.dir.parent.iterdir():
             if d.is_file():
                 d.unlink()
             elif (d / "meta.json").exists() and not d.name.endswith(".new"):
-                states.append(d)
-        states.sort(key=lambda d: (d / "meta.json").stat().st_mtime, reverse=True)
-        for old in states[KEEP:]:
-            shutil.rmtree(old, ignore_errors=True)
+                key = d.name.split("-")[0]
+                states.append((d, key))
+                newest[key] = max(newest.get(key, 0), (d / "meta.json").stat().st_mtime)
+        kept = sorted(newest, key=newest.get, reverse=True)[:KEEP]
+        for d, key in states:
+            if key not in kept:
+                shutil.rmtree(d, ignore_errors=True)
 
     def restore(self, meta, port):
         """Resume the saved state with a fresh overlay over the saved disk, at the path the

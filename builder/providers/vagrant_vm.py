@@ -48,7 +48,7 @@ class VagrantVM(BuildHost):
 
     def _use_slot(self, slot):
         """Instance `slot` of the machine: 0, or 1, 2, ... while other runs hold the lower ones
-        (each its own Vagrant state, domain name and disk; only slot 0 saves and restores)."""
+        (each its own Vagrant state, domain name, disk and saved state)."""
         self.slot = slot
         self.dot = vagrantcli.dotfile_dir(self.name, slot)
         self.known_hosts = self.dot / "known_hosts"
@@ -120,8 +120,8 @@ class VagrantVM(BuildHost):
             self.known_hosts.unlink(missing_ok=True)
         rt = self._write_runtime(running)
         saved = None
-        if not running and self.spec.is_local and not self.keep and self.slot == 0:
-            saved = Saved.of(self.spec, rt["driver"])
+        if not running and self.spec.is_local and not self.keep:
+            saved = Saved.of(self.spec, rt["driver"], self.slot)
             remote = self._restore(saved, rt)
             if remote is not None:
                 return remote

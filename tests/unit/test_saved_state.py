@@ -3,6 +3,7 @@ missing, outdated or damaged one is told apart. Saving and restoring a real VM i
 tests (test_vm_build.py: every build after the first restores)."""
 
 import json
+import time
 
 import pytest
 
@@ -35,8 +36,9 @@ def test_a_committed_state_checks_and_records_what_it_needs(state):
     assert not s._new.exists() and s.recorded()
 
 
-def commit_other(tmp_path, spec):
-    s = saved.Saved.of(spec, "qemu")
+def commit_other(tmp_path, spec, slot=0):
+    time.sleep(0.01)  # each commit newer than the last
+    s = saved.Saved.of(spec, "qemu", slot)
     s._new.mkdir(parents=True)
     for name in ("state.sav", "disk.qcow2", "key", "hosts"):
         (s._new / name).write_text(name)
@@ -51,10 +53,17 @@ def test_another_driver_memory_or_cpu_count_is_another_state_kept_beside(state, 
     one_cpu = commit_other(tmp_path, spec.sized(cpus=1))
     assert one_cpu.recorded() and one_cpu.check()[1] == ""
     assert s.check()[1] == "" and s.dir != one_cpu.dir  # the usual one is still there
+    second = commit_other(tmp_path, spec, slot=1)  # instance 2 of the usual key: its own
+    assert second.dir.name == f"{s.key}-2" and second.recorded() and s.check()[1] == ""
     (s.dir.parent / "state.sav").write_text("the earlier layout's single state")
-    three = commit_other(tmp_path, spec.sized(cpus=3))  # a third: the oldest goes
-    assert three.recorded() and one_cpu.recorded() and not s.recorded()
-    assert sorted(p.name for p in s.dir.parent.iterdir()) == sorted([three.key, one_cpu.key])
+    time.sleep(0.01)
+    three = commit_other(tmp_path, spec.sized(cpus=3))  # a third key: the oldest key goes
+    assert three.recorded() and not one_cpu.recorded()
+    assert s.recorded() and second.recorded()  # used last by instance 2: a newer key
+    assert sorted(p.name for p in s.dir.parent.iterdir()) == sorted(
+        [three.key, s.key, second.dir.name])
+    commit_other(tmp_path, spec.sized(cpus=4))
+    assert not s.recorded() and not second.recorded()  # every instance of the oldest key
     (three.dir / "meta.json").write_text(json.dumps({"key": "another"}))
     assert three.check() == (None, "is not the state of this box, driver, memory and CPU count")
 
