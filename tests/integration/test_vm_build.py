@@ -175,8 +175,8 @@ def test_two_machines_at_once_x86_64_and_i686_the_missing_box_built_first(tmp_pa
     assert most == 2, "the two VMs never ran at the same time"
     assert "cp313-manylinux_i686 on bullseye-i686: building msgpack" in stdout
     report = json.loads((out / "report.json").read_text())
-    assert [m["platform"] for m in report["machines"]] == ["manylinux_2_17_x86_64",
-                                                          "manylinux_2_31_i686"]
+    assert {m["name"]: m["platform"] for m in report["machines"]} == {
+        DEFAULT: "manylinux_2_17_x86_64", "bullseye-i686": "manylinux_2_31_i686"}
     built = {e["identifier"]: e for e in report["interpreters"] if e["status"] == "built"}
     assert sorted(built) == ["cp313-manylinux_i686", "cp313-manylinux_x86_64"], report
     assert built["cp313-manylinux_x86_64"]["floor_proof"] == "imported under glibc 2.17"
