@@ -84,17 +84,17 @@ class BuildRun:
             # A plain SSH host says which interpreters it has only once connected.
             if not planned or any(r.pending for r in planned):
                 sessions.append((host, planned))
-        if not plain:
-            self._ensure_boxes([host.spec for host, _ in sessions])
-        width = 1
-        if len(sessions) > 1:
-            self.labelled = True
-            cap = machines.at_once([host.spec for host, _ in sessions])
-            log.say(cap.line)
-            width = cap.width
         try:
+            width = 1
+            if not plain:
+                self._ensure_boxes([host.spec for host, _ in sessions])
+            if len(sessions) > 1:
+                self.labelled = True
+                cap = machines.at_once([host.spec for host, _ in sessions])
+                log.say(cap.line)
+                width = cap.width
             machines.build_all(sessions, width, self.build_on)
-        except VmwheelError as exc:  # machines not started: never built
+        except VmwheelError as exc:  # machines not started (or whose box failed): not built
             for planned in everything:
                 fail_pending(planned, f"not built: {exc.what}")
             raise
@@ -107,9 +107,9 @@ class BuildRun:
         with its progress, as `vmwheel box build` would, rather than refused."""
         for spec in specs:
             if spec.is_local and not boxes.is_current(spec):
+                prepare.check_ready()
                 log.say(f"box {spec.box} is not built yet: building it first (minutes; "
                         f"`vmwheel box build --machine {spec.name}` does only that)")
-                prepare.check_ready()
                 with self.display.paused():
                     boxes.build(spec)
 

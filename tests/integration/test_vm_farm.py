@@ -1,6 +1,6 @@
 """The farm with real VMs: two `vmwheel worker`s on this host each boot their own VM of the
-default box (two instances of one machine at once), and one `vmwheel build --scheduler` gets
-wheels from both, identical to a local build's."""
+default box (two instances of one machine at once, each restoring or saving its own state),
+and one `vmwheel build --scheduler` gets wheels from both, identical to a local build's."""
 
 import json
 import subprocess
@@ -10,6 +10,7 @@ import time
 import pytest
 
 from builder.digest import sha256_of
+from builder.providers.saved import Saved
 from tests.integration import test_vm_build as vm
 from tests.support.farm import BIN, Farm
 
@@ -60,3 +61,7 @@ def test_two_vm_workers_build_one_matrix_like_a_local_build(tmp_path):
     farm_wheels = {p.name: sha256_of(p) for p in out.glob("*.whl")}
     assert farm_wheels == local, (farm_wheels, local)
     assert not [d for d in vm.domains() if d.endswith(f"-{vm.DEFAULT}")], "a VM was left"
+    # Instance 2 has its own saved state now (its first use booted it cold): the next time
+    # two VMs of the machine run at once, both restore.
+    spec = vm.get_machine(vm.DEFAULT)
+    assert any(Saved.of(spec, d, slot=1).recorded() for d in ("kvm", "qemu"))
