@@ -56,7 +56,8 @@ def config_show(package=None, machine=None, cli=None):
             value = " ".join(f"{k}={v}" for k, v in value.items())
         print(f"{name:<{width}}  {str(value)!r:<40}  ({opts.origin[name]})")
     names = ", ".join(m.name for m in planner.select_machines(opts, machine))
-    print(f"{'machines':<{width}}  {names!r:<40}  (targets x archs)")
+    origin = "--machine" if machine else "targets x archs"
+    print(f"{'machines':<{width}}  {names!r:<40}  ({origin})")
     return 0
 
 

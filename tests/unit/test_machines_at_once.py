@@ -10,6 +10,7 @@ import time
 import pytest
 
 from builder.errors import BuildHostError
+from builder.frontends import cli
 from builder.model.machine import get
 from builder.orchestration import machines
 
@@ -100,3 +101,10 @@ def test_ctrl_c_interrupts_every_running_machine_and_waits_for_them():
     with pytest.raises(KeyboardInterrupt):
         machines.build_all([(Host("a"), []), (Host("b"), [])], 2, build_on)
     assert sorted(unwound) == ["a", "b"] and time.monotonic() - t0 < 10
+
+
+def test_config_show_names_the_machines_given_and_where_they_came_from(capsys):
+    assert cli.main(["config", "show", "--machine", "manylinux2014-x86_64,bullseye-i686"]) == 0
+    line = [x for x in capsys.readouterr().out.splitlines() if x.startswith("machines ")]
+    assert line and "'manylinux2014-x86_64, bullseye-i686'" in line[0]
+    assert line[0].endswith("(--machine)")
