@@ -10,6 +10,7 @@ import os
 import selectors
 import shutil
 import subprocess
+import threading
 import time
 
 from .. import log
@@ -17,6 +18,7 @@ from ..errors import ConfigurationError
 from ..paths import cache_dir
 
 DRIVERS = ("kvm", "qemu")
+_PROBING = threading.Lock()
 PROBE_SECONDS = 15
 
 
@@ -60,13 +62,25 @@ def choose_driver(kernel, override=None):
                                "use --driver kvm or --driver qemu")
         return override
     cache = cache_dir() / "accel.json"
-    verdicts = json.loads(cache.read_text()) if cache.exists() else {}
     key = f"{kernel}:{os.stat(kernel).st_mtime_ns}"
-    if key not in verdicts:
-        ok = kvm_boots(kernel)
-        verdicts[key] = "kvm" if ok else "qemu"
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        cache.write_text(json.dumps(verdicts, indent=1))
-        log.say("KVM " + ("boots guests here: using it" if ok else
-                "does not boot a guest here: using QEMU software emulation (TCG, slower)"))
+    with _PROBING:  # machines of one run boot at once: one probe, one writer
+        verdicts = _read(cache)
+        if key not in verdicts:
+            ok = kvm_boots(kernel)
+            verdicts = dict(_read(cache), **{key: "kvm" if ok else "qemu"})
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_name(f".accel.{os.getpid()}.json")
+            tmp.write_text(json.dumps(verdicts, indent=1))
+            os.replace(tmp, cache)  # another vmwheel run never reads half a file
+            log.say("KVM " + ("boots guests here: using it" if ok else
+                    "does not boot a guest here: using QEMU software emulation (TCG, slower)"))
     return verdicts[key]
+
+
+def _read(cache):
+    """The cached verdicts; an unreadable cache is probed again."""
+    try:
+        verdicts = json.loads(cache.read_text())
+    except (OSError, ValueError):
+        return {}
+    return verdicts if isinstance(verdicts, dict) else {}
