@@ -108,17 +108,18 @@ class BuildRun:
         for spec in specs:
             if spec.is_local and not boxes.is_current(spec):
                 prepare.check_ready()
-                log.say(f"box {spec.box} is not built yet: building it first (minutes; "
-                        f"`vmwheel box build --machine {spec.name}` does only that)")
+                log.say(f"box {spec.box} is not built (or provision/ changed since): building "
+                        f"it first (minutes; `vmwheel box build --machine {spec.name}` does only "
+                        "that)")
                 with self.display.paused():
                     boxes.build(spec)
 
     def _resolve(self, given, work):
         """The sdist (for the interpreters of the machines `given` options select), then the
         options with the project's own configuration."""
-        machines = None if self.ssh else planner.select_machines(given, self.machine)
+        chosen = None if self.ssh else planner.select_machines(given, self.machine)
         t0 = time.monotonic()
-        self.src = source.resolve(self.spec, planner.pythons_of(machines), work)
+        self.src = source.resolve(self.spec, planner.pythons_of(chosen), work)
         self.timings["resolve"] = time.monotonic() - t0
         log.say(f"building {self.src.name} {self.src.version} ({self.src.note})")
         self.opts = effective_options(self.cli, self.src)
