@@ -3,14 +3,14 @@
 After a cold boot (sshd up, nothing built) the domain is saved once per (box, libvirt driver,
 memory, CPUs) and instance of the machine (a domain of its own: a second run at once uses
 instance 2), each such state in its own directory (the states of a machine's newest KEEP keys
-are kept, so a run with other --cpus or --memory never costs the usual one). `virsh save`
-writes its memory and device state, the domain's disk (a qcow2 overlay over the box's pool
-volume) is copied beside it, and the domain is restored at once so that build goes on; the
-host key it then presents and Vagrant's SSH key for it are kept with the state. A later run creates a fresh qcow2 overlay over that disk copy and `virsh restore`s
-the state with that overlay where the domain's disk was (and SSH on the saved port when it is
-free): the guest resumes where it stood right after boot, with nothing of earlier builds in
-it, and the overlay is deleted after the run. Every file is checked against the sha256
-recorded at save.
+are kept, so a run with other --cpus or --memory never costs the usual one). `virsh save` writes
+its memory and device state, the domain's disk (a qcow2 overlay over the box's pool volume) is
+copied beside it, and the domain is restored at once so that build goes on; the host key it then
+presents and Vagrant's SSH key for it are kept with the state. A later run creates a fresh qcow2
+overlay over that disk copy and `virsh restore`s the state with that overlay where the domain's
+disk was (and SSH on the saved port when it is free): the guest resumes where it stood right
+after boot, with nothing of earlier builds in it, and the overlay is deleted after the run.
+Every file is checked against the sha256 recorded at save.
 """
 
 import hashlib
