@@ -85,6 +85,10 @@ def accel_check():
     if not os.path.exists("/dev/kvm"):
         yield True, "acceleration: no /dev/kvm; builds use QEMU's TCG (slower)", None
         return
+    if prepare.kvm_shared() is False:
+        yield True, ("/dev/kvm: only root may open it, so libvirt probes QEMU again at every VM "
+                     "start (about a minute); `vmwheel host setup` gives it group kvm, mode "
+                     "0660"), None
     verdicts = cache_dir() / "accel.json"
     seen = set(json.loads(verdicts.read_text()).values()) if verdicts.exists() else set()
     if "kvm" in seen:

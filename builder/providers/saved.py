@@ -154,7 +154,7 @@ class Saved:
         """Resume the saved state with a fresh overlay over the saved disk, at the path the
         domain's disk had (no Vagrant VM of the machine exists while its lock is held). With
         the saved SSH port, the state restores as saved; another port needs the domain's XML
-        changed (`--xml`), which makes libvirt probe QEMU again (about a minute here)."""
+        changed (`--xml`)."""
         overlay = Path(meta["disk"])
         overlay.unlink(missing_ok=True)
         subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b",

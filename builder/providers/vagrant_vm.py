@@ -4,7 +4,6 @@ loopback port; destroyed after the run unless kept (--keep-vm)."""
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -13,26 +12,12 @@ from .. import log, paths
 from ..errors import BuildHostError, HostNotReady, VmwheelError
 from ..host import prepare
 from ..images import boxes
+from ..transport.ports import free_port, port_is_free
 from ..transport.remote import Remote
 from ..host import vagrantcli
 from . import accel, instances
 from .saved import Saved
 from .base import BuildHost
-
-
-def port_is_free(port):
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class VagrantVM(BuildHost):
