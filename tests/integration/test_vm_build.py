@@ -35,6 +35,13 @@ def run(*cmd, cwd=REPO):
 def build_box(machine):
     res = run(BIN / "vmwheel", "box", "build", "--machine", machine)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    if "vmwheel: building box" in res.stdout:  # its progress: step, of how many, time so far
+        assert re.search(r"(?m)^build-debian-box\.sh: \[\d+/\d+\] CPython 3\.13\.5 "
+                         r"\(\d+m\d\ds so far\)$", res.stdout), res.stdout[-3000:]
+        assert re.search(r"(?m)^build-debian-box\.sh: done in \d+m\d\ds$", res.stdout)
+        steps = re.findall(r"(?m)^build-debian-box\.sh: \[(\d+)/(\d+)\]", res.stdout)
+        assert [int(n) for n, _ in steps] == list(range(1, len(steps) + 1))
+        assert {int(total) for _, total in steps} == {len(steps)}, steps
 
 
 def platform_tag_of(wheel):
