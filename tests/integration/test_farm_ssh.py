@@ -50,10 +50,10 @@ def farm_of(tmp_path, hosts, python_tree):
 
 
 def client(farm_address, sdist, tmp_path, offline_index, *extra, tls=None, popen=False,
-           verb="build"):
+           verb="build", environment=""):
     cmd = [str(BIN / "vmwheel"), verb, str(sdist), "--scheduler", farm_address, "--build",
-           BOTH, "-o", f"environment={guest_environment(offline_index)}", *tls_flags(tls),
-           *extra]
+           BOTH, "-o", f"environment={guest_environment(offline_index)} {environment}".strip(),
+           *tls_flags(tls), *extra]
     env = command_env(tmp_path)
     if popen:
         return subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE,
@@ -96,7 +96,11 @@ def test_the_matrix_is_split_over_two_workers_over_tls(farm_of, tmp_path, offlin
 
 def test_verify_builds_twice_on_the_farm_and_compares(farm_of, tmp_path, offline_index):
     farm = farm_of()
-    res = client(farm.address, make_sdist(tmp_path), tmp_path, offline_index, verb="verify")
+    # The two test workers share this machine, so each builds under its own guest dir, and the
+    # host CPythons' CFLAGS have -g: the debug info would name the dir, and a wheel would
+    # differ with the worker that built it. Real workers are hosts of their own, with one dir.
+    res = client(farm.address, make_sdist(tmp_path), tmp_path, offline_index, verb="verify",
+                 environment="CFLAGS=-g0")
     assert res.returncode == 0, res.stdout + res.stderr
     assert "2 of 2 wheels identical in two fresh builds" in res.stdout
     runs = tmp_path / "wheelhouse-verify"
@@ -209,7 +213,10 @@ def building_worker(farm, timeout=120):
 def test_ctrl_c_on_the_client_cancels_its_jobs_on_the_workers(farm_of, tmp_path,
                                                               offline_index):
     farm = farm_of()
-    proc = client(farm.address, make_sdist(tmp_path), tmp_path, offline_index, popen=True)
+    # Each job waits 30 s before its build, so that it is surely still running at the Ctrl-C
+    # (the test project builds in a few seconds).
+    proc = client(farm.address, make_sdist(tmp_path), tmp_path, offline_index,
+                  "-o", "before-build=sleep 30", popen=True)
     name = building_worker(farm)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)

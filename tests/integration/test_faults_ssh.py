@@ -115,6 +115,11 @@ def test_failing_build_is_reported_and_not_retried(ssh_host, python_tree, offlin
 def test_ctrl_c_keeps_fetched_wheels_and_a_rerun_finishes(ssh_host, python_tree,
                                                           offline_index, tmp_path, faults):
     cmd, env = vmwheel_over_ssh(ssh_host, python_tree, offline_index, tmp_path, make_sdist(tmp_path))
+    # cp39 waits a minute before its first build, so that it is surely still building when
+    # cp311's wheel has arrived (the two build at once and take about as long); not again.
+    once = tmp_path / "cp39-waited"
+    cmd += ["-o", "before-build=python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 9))'"
+            f" && [ ! -e {once} ] && touch {once} && sleep 60 || true"]
     out = tmp_path / "wheelhouse"
     proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
