@@ -4,6 +4,7 @@ import contextlib
 import fcntl
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -13,6 +14,12 @@ import pytest
 
 from tests.support.hostpython import host_python
 from tests.support.sshhost import SSHHost
+
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    # Started in the background by a shell without job control (a CI script run with `&`),
+    # the tests would inherit an ignored SIGINT and pass it on to every vmwheel they start: the
+    # Ctrl-C tests would then see a build that never stops. A handled signal is reset at exec.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST_LOCK = Path("/tmp/vmwheel-tests.lock")  # next to the guest dir /tmp/vmwheel it guards
