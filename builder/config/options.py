@@ -86,8 +86,8 @@ OPTIONS = [
            "sdist (verified by sha256) instead of building them again", "false"),
     Option("memory", int_in(256, 1 << 20), 0, "guest memory in MiB (default: the machine's)", "4096"),
     Option("cpus", int_in(1, 1024), 0, "guest CPUs (default: the machine's)", "2"),
-    Option("parallel", int_in(0, 64), 0, "interpreters built at the same time on one build "
-           "host (default 0: as many as the VM has CPUs; 1 on a plain SSH host)", "2"),
+    Option("parallel", int_in(0, 64), 0, "interpreters compiling at the same time on one "
+           "build host (default 0: as many as the VM has CPUs; 1 on a plain SSH host)", "2"),
     Option("scheduler", to_str, "", "Dask scheduler of a build farm: loopback, or tls:// with "
            "the three tls options (README: Build farm); never from a project's config",
            "tcp://127.0.0.1:8786", project=False),

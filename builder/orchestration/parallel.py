@@ -1,4 +1,6 @@
-"""Several interpreters of one build host at the same time, each over its own SSH connection.
+"""Several interpreters of one build host at the same time, each over its own SSH connection:
+at most `width` in their build stage (the compile) at once, up to twice that many threads, so
+one interpreter's repair, tests and fetch overlap with the next one's compile.
 
 Each build keeps its own work dir, log and display row, as when they run one by one; one
 failing never stops the others. A VmwheelError (a lost link after retries, a full output dir)
@@ -14,12 +16,13 @@ from ..errors import VmwheelError
 
 
 def build_all(builder, remote, jobs, width):
-    """Build `jobs` [(tag, python, result)], at most `width` at once."""
+    """Build `jobs` [(tag, python, result)], at most `width` compiling at once."""
     if width <= 1 or len(jobs) <= 1:
         for tag, python, result in jobs:
             builder.build_one(tag, python, result)
         return
     local, lock, twins = threading.local(), threading.Lock(), []
+    slots = threading.BoundedSemaphore(width)
 
     def one(job):
         if not hasattr(local, "builder"):
@@ -27,9 +30,10 @@ def build_all(builder, remote, jobs, width):
             with lock:
                 twins.append(twin)
             local.builder = builder.on(twin)
+            local.builder.slots = slots
         local.builder.build_one(*job)
 
-    pool = ThreadPoolExecutor(max_workers=min(width, len(jobs)),
+    pool = ThreadPoolExecutor(max_workers=min(2 * width, len(jobs)),
                               thread_name_prefix="vmwheel-build")
     futures = [pool.submit(one, job) for job in jobs]
     cause = None  # what the aborted builds fail with; None: Ctrl-C

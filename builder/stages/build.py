@@ -1,14 +1,13 @@
 """One clean build per interpreter in the guest, as a list of stages.
 
-For each selected /opt/python/<tag>: a fresh copy of the project in an empty work dir
-(prepare), the before-build hook, the wheel built with build isolation (pip or build), the
-repair command (auditwheel) for the target platform, `auditwheel show`, install into a fresh venv
-and the test command (default: import every top-level module), on a host with a glibc floor the
-floor proof (the wheel imported by the interpreter running under the floor's own old glibc
-loader), the sha256 in the guest, then the fetch to the host's wheelhouse. Every stage is timed
-into the result's durations, logged under `==> [stage]` in logs/<machine>/<tag>.log and shown
-on the display the same way. One interpreter failing never stops the others, and never touches
-wheels already fetched.
+For each selected /opt/python/<tag>: a fresh copy of the project in an empty work dir (prepare),
+the before-build hook, the wheel built with build isolation (pip or build; in a parallel build it
+holds a compile slot, stages/slots.py), the repair command (auditwheel), `auditwheel show`, the
+test command in a fresh venv (default: import every top-level module), on a floor host the floor
+proof (the wheel imported under the floor's own old glibc loader), the sha256 in the guest, the
+fetch to the wheelhouse. Every stage is timed into the result, logged under `==> [stage]` in
+logs/<machine>/<tag>.log and shown on the display. One interpreter failing never stops the
+others, and never touches wheels already fetched.
 """
 
 import copy
@@ -24,6 +23,7 @@ from ..output.display import NullDisplay, Tee
 from ..transport.shell import fill, q
 from . import symbols, toonew
 from .floor import floor_failure
+from .slots import held
 from .work import Work
 from .guest import GUEST_ROOT, IMPORT_TEST, guest_ca
 
@@ -54,6 +54,7 @@ class Builder:
         self.work_root = PurePosixPath(work_root or root)  # per-interpreter build dirs go here
         self.floor = floor  # model.machine.Floor, or None
         self.labelled = False  # several machines build: rows and lines name this one
+        self.slots = None  # a parallel build's compile slots (orchestration/parallel.py)
 
     def on(self, remote):
         """This builder over another connection to the same build host (a parallel build)."""
@@ -108,8 +109,9 @@ class Builder:
                      bindir, path_env)
             try:
                 log.say(f"{who}: building {self.source.name} {self.source.version}")
-                for stage in STAGES:
-                    if stage.wanted(self, w):
+                for stage in (s for s in STAGES if s.wanted(self, w)):
+                    with held(self.slots if stage.name == "build" else None,
+                              lambda: self.display.stage(key, "waiting for a build slot")):
                         self.display.stage(key, stage.name)
                         t0 = time.monotonic()
                         stage.step(self, w)
@@ -127,9 +129,7 @@ class Builder:
                 raise
         return result
 
-    # The stages' steps, in order (see STAGES).
-
-    def _prepare(self, w):
+    def _prepare(self, w):  # the stages' steps, in order (see STAGES)
         d = q(w.dir)
         self.run("prepare", f"rm -rf {d} && mkdir -p {d}/tmp {d}/dist {d}/repaired {d}/test "
                  f"&& cp -a {q(self.project)} {d}/src", w.log)
@@ -207,9 +207,8 @@ class Builder:
         w.result.floor_proof = f"imported under glibc {self.floor.glibc}"
 
     def _hash(self, w):
-        digest = self.run("hash", f"sha256sum {q(w.wheel)} && stat -c %s {q(w.wheel)}",
-                          w.log).split()
-        w.result.sha256, w.result.size = digest[0], int(digest[2])
+        out = self.run("hash", f"sha256sum {q(w.wheel)} && stat -c %s {q(w.wheel)}", w.log)
+        w.result.sha256, w.result.size = out.split()[0], int(out.split()[2])
 
     def _fetch(self, w):
         """Download, verify, and refuse what auditwheel cannot see (stages/symbols.py)."""
