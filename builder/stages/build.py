@@ -207,8 +207,9 @@ class Builder:
         w.result.floor_proof = f"imported under glibc {self.floor.glibc}"
 
     def _hash(self, w):
-        out = self.run("hash", f"sha256sum {q(w.wheel)} && stat -c %s {q(w.wheel)}", w.log)
-        w.result.sha256, w.result.size = out.split()[0], int(out.split()[2])
+        digest = self.run("hash", f"sha256sum {q(w.wheel)} && stat -c %s {q(w.wheel)}",
+                          w.log).split()
+        w.result.sha256, w.result.size = digest[0], int(digest[2])
 
     def _fetch(self, w):
         """Download, verify, and refuse what auditwheel cannot see (stages/symbols.py)."""
