@@ -17,6 +17,7 @@ def port_is_free(port):
 
 
 def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now (also the tests' servers')."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

@@ -13,7 +13,7 @@ import pytest
 
 from builder.model.machine import default_name
 from tests.support.farm import BIN, Farm, make_tls, tls_flags
-from tests.support.net import free_port
+from builder.transport.ports import free_port
 from tests.support.projects import make_sdist
 from tests.support.sshhost import SSHHost, command_env, guest_environment
 

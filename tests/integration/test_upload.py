@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from builder.output.wheelhouse import Wheelhouse
-from tests.support.net import free_port
+from builder.transport.ports import free_port
 from tests.support.projects import write_project
 
 pytestmark = pytest.mark.slow

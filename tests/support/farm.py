@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.support.net import free_port
+from builder.transport.ports import free_port
 from tests.support.sshhost import known_hosts_line
 
 BIN = Path(sys.executable).parent

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.support.net import free_port
+from builder.transport.ports import free_port
 
 SSHD = "/usr/sbin/sshd"
 SFTP = "/usr/lib/openssh/sftp-server"

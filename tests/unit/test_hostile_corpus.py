@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.cli import vmwheel
-from tests.support.net import free_port
+from builder.transport.ports import free_port
 from tests.support.projects import make_sdist, tar_with_odd_pkg_info, write_archive
 
 pytestmark = pytest.mark.slow
