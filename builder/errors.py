@@ -82,3 +82,39 @@ class SourceError(VmwheelError):
 # What the front ends return for cases that are not a VmwheelError.
 INTERRUPTED = 130
 INTERNAL = 70
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP from outside (a CI system cancelling the job): the run unwinds exactly
+    as on Ctrl-C (report, SHA256SUMS, every VM destroyed) and exits 128 + the signal number."""
+
+    def __init__(self, signame, signum):
+        super().__init__(signame)
+        self.signame = signame
+        self.exit_code = 128 + signum
+
+
+_STOP = {"by": None}  # the Terminated being raised, once a SIGTERM/SIGHUP arrived
+
+
+def _terminated(exc):
+    return exc if isinstance(exc, Terminated) else _STOP["by"]
+
+
+def stopped_by(exc=None):
+    """How the run was stopped from outside, for lines and reasons: "interrupted (Ctrl-C)" or
+    "terminated (SIGTERM)". Threads that only see a plain KeyboardInterrupt (raised in them by
+    the main thread) learn it from the signal the front end noted."""
+    term = _terminated(exc)
+    return f"terminated ({term.signame})" if term else "interrupted (Ctrl-C)"
+
+
+def stop_exit_code(exc=None):
+    """130 for Ctrl-C, 128 + the signal number for SIGTERM (143) or SIGHUP (129)."""
+    term = _terminated(exc)
+    return term.exit_code if term else INTERRUPTED
+
+
+def note_stop(exc):
+    """Remember the signal that stops the run (the front end calls it as one arrives)."""
+    _STOP["by"] = exc

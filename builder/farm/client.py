@@ -16,7 +16,7 @@ import time
 import uuid
 
 from .. import __version__, log, planner
-from ..errors import BuildHostError, ConfigurationError, HostNotReady, VmwheelError
+from ..errors import BuildHostError, ConfigurationError, HostNotReady, VmwheelError, stopped_by
 from ..model.result import fail_pending
 from ..orchestration.run import BuildRun
 from . import address, job as job_mod
@@ -150,10 +150,10 @@ class FarmRun:
         try:
             for fut in as_completed(futures):
                 self._collect(client, fut)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             Event(cancel_event(self.run_id), client=client).set()
             client.cancel(futures)
-            fail_pending(run.results, "interrupted (Ctrl-C); its farm jobs were cancelled")
+            fail_pending(run.results, f"{stopped_by(exc)}; its farm jobs were cancelled")
             raise
 
     def _on_stage(self, event):

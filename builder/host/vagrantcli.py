@@ -84,3 +84,20 @@ def destroy(machine, slot=0):
     return subprocess.run(["vagrant", "destroy", "-f", machine],
                           env=env(machine, rt if rt.exists() else None, slot),
                           capture_output=True)
+
+
+def failure_reason(text, limit=300):
+    """Vagrant's own reason in the output of a failed command, in one line: the first sentence
+    of what it printed after its last `==>` progress line, and its `Error:` line if any (e.g.
+    "Volume for domain is already created. Please run 'vagrant destroy' first.")."""
+    lines = [line.rstrip() for line in text.splitlines()]
+    last = max((i for i, line in enumerate(lines) if line.startswith("==>")), default=-1)
+    tail = [line for line in lines[last + 1:]
+            if line.strip() and not line.startswith(("    ", "==>", "Bringing machine"))]
+    if not tail:
+        return ""
+    error = next((line.strip() for line in tail if line.startswith("Error")), "")
+    paragraph = " ".join(line.strip() for line in tail[:6] if not line.startswith("Error"))
+    sentence = paragraph.split(". ")[0].rstrip(".") + "." if paragraph else ""
+    reason = " ".join(part for part in (sentence, error) if part)
+    return reason if len(reason) <= limit else reason[:limit - 3] + "..."

@@ -11,7 +11,7 @@ from ..images import boxes
 from ..model.machine import get as get_machine
 from ..output import verify as verify_mod
 from ..output.display import Display, choose_mode
-from ..providers import instances
+from ..providers import instances, leftovers
 from ..farm.client import FarmBuild
 from .options_io import effective_options, options_of_path
 from .run import BuildRun
@@ -30,19 +30,25 @@ def box_build(machine=None, force=False):
 
 
 def vm_destroy(machine=None):
-    """Destroy a VM kept with --keep-vm."""
+    """Destroy the machine's VMs that no vmwheel run holds: one kept with --keep-vm, or what a
+    run killed outright left (a restored VM, a disk in the storage pool)."""
     spec = get_machine(machine)
     prepare.check_ready()
+    removed = 0
     for slot in vagrantcli.slots(spec.name) or [0]:
         if instances.in_use(spec.name, slot):
             log.say(f"{spec.name}: instance {slot + 1} is in use by a vmwheel run: left alone")
             continue
-        res = vagrantcli.destroy(spec.name, slot)
-        if res.returncode != 0:
-            raise HostNotReady(f"could not destroy VM {spec.name}: "
-                               f"{res.stderr.decode(errors='replace').strip()[-200:]}",
-                               "see `vmwheel doctor`")
-    log.say(f"{spec.name}: destroyed")
+        left = leftovers.find(spec.name, slot)
+        if not left:
+            continue
+        if not leftovers.remove(left):
+            raise HostNotReady(f"could not remove {left.describe()}",
+                               "check libvirt with `vmwheel doctor`, then run this again")
+        log.say(f"{spec.name}: removed {left.describe()}")
+        removed += 1
+    if not removed:
+        log.say(f"{spec.name}: no VM to destroy")
 
 
 def config_show(package=None, machine=None, cli=None):

@@ -8,8 +8,9 @@ import subprocess
 from .. import planner
 from ..errors import HostNotReady, VmwheelError
 from ..host import pipconfig
-from ..host import prepare
+from ..host import prepare, vagrantcli
 from ..images import boxes
+from ..providers import instances, leftovers
 from ..providers.saved import Saved
 from ..paths import cache_dir, libvirt_dir, libvirt_uri, storage_pool
 from .options_io import effective_options
@@ -49,6 +50,8 @@ def checks():
                    f"(minutes), or now: vmwheel box build --machine {spec.name}"), None)
             if ok:
                 yield True, f"saved VM state of {spec.name}: " + saved_state(spec), None
+        if running:
+            yield from leftover_check(spec)
             if spec.floor and not ok:
                 npm = shutil.which("npm") is not None
                 yield (npm, "npm (fetches the floor toolchain for that box): "
@@ -72,6 +75,20 @@ def selected_machines():
         return planner.select_machines(effective_options({}))
     except VmwheelError:
         return []  # the build itself will say what is wrong with the options
+
+
+def leftover_check(spec):
+    """What killed runs left of the machine (a VM still running, a disk in the pool): a build
+    removes it before it starts the machine; `vm destroy` removes it now."""
+    for slot in vagrantcli.slots(spec.name) or [0]:
+        if instances.in_use(spec.name, slot):
+            continue
+        left = leftovers.find(spec.name, slot)
+        if left and not left.kept:
+            yield (False, f"leftover of a killed run: {left.describe()}",
+                   f"vmwheel vm destroy --machine {spec.name} (the next build removes it too)")
+        elif left:
+            yield True, f"{spec.name}: VM kept with --keep-vm: {left.describe()}", None
 
 
 def saved_state(spec):

@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 from .. import log, planner
-from ..errors import BuildFailed, BuildHostError, ConfigurationError, NothingToDo, VmwheelError
+from ..errors import (BuildFailed, BuildHostError, ConfigurationError, NothingToDo, VmwheelError,
+                      stopped_by)
 from ..host import pipconfig, prepare
 from ..images import boxes
 from ..model.arch import split_platform
@@ -55,8 +56,8 @@ class BuildRun:
             self._resolve(given, work)
             try:
                 self.build_everywhere(plain)
-            except KeyboardInterrupt:
-                fail_pending(self.results, "interrupted (Ctrl-C); rerun to finish")
+            except KeyboardInterrupt as exc:
+                fail_pending(self.results, f"{stopped_by(exc)}; rerun to finish")
                 raise
             finally:
                 if self.results:
@@ -151,7 +152,7 @@ class BuildRun:
             with host.session() as remote:
                 self._build_in(host, remote, planned)
         except (VmwheelError, KeyboardInterrupt) as exc:
-            fail_pending(planned, getattr(exc, "what", "interrupted (Ctrl-C); rerun to finish"))
+            fail_pending(planned, getattr(exc, "what", f"{stopped_by(exc)}; rerun to finish"))
             raise
         finally:  # boot and finish, once the session is over
             self.timings.update({f"{k} {host.name}": v for k, v in host.timings.items()})

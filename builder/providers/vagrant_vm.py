@@ -15,7 +15,7 @@ from ..images import boxes
 from ..transport.ports import free_port, port_is_free
 from ..transport.remote import Remote
 from ..host import vagrantcli
-from . import accel, instances
+from . import accel, instances, leftovers
 from .saved import Saved
 from .base import BuildHost
 
@@ -59,8 +59,7 @@ class VagrantVM(BuildHost):
         old = json.loads(self.runtime.read_text()) if self.runtime.exists() else {}
         rt = {"machine": self.name, "storage_pool": paths.storage_pool(),
               "libvirt_uri": paths.libvirt_uri(),
-              "domain_prefix": f"vmwheel-{paths.instance()}-" + (f"{self.slot}-"
-                                                                  if self.slot else ""),
+              "domain_prefix": leftovers.domain_prefix(self.slot),
               "memory": self.spec.memory, "cpus": self.spec.cpus,
               "serial_log": str(self.serial_log)}
         if self.spec.is_local:
@@ -77,14 +76,6 @@ class VagrantVM(BuildHost):
         self.runtime.write_text(json.dumps(rt, indent=1))
         return rt
 
-    def is_running(self):
-        if not (self.dot / "machines").exists():
-            return False
-        res = subprocess.run(["vagrant", "status", self.name, "--machine-readable"],
-                             env=vagrantcli.env(self.name, self.runtime, self.slot),
-                             capture_output=True, text=True)
-        return ",state,running" in res.stdout
-
     def lock(self):
         """Take the first instance of the machine that no other vmwheel run holds."""
         slot, self._lock = instances.take(self.name, self.spec.memory)
@@ -96,11 +87,16 @@ class VagrantVM(BuildHost):
         prepare.check_ready()
         boxes.require_box(self.spec)
         self.lock()
-        running = self.is_running()
-        if self._leftover(running):
-            log.say(f"removing VM {self.name} left by an earlier run (not kept with --keep-vm)")
-            self._remove()
-            running = False
+        left = leftovers.find(self.name, self.slot)
+        running = left.kept  # kept with --keep-vm and still running: reused
+        if left and not running:
+            log.say(f"removing {left.describe()}, left by an earlier run (not kept with "
+                    "--keep-vm)")
+            if not leftovers.remove(left):
+                raise BuildHostError(
+                    f"could not remove {left.describe()}, left by an earlier run",
+                    f"run `vmwheel vm destroy --machine {self.name}`; `vmwheel doctor` checks "
+                    "libvirt")
         if not running:  # a new VM: its host key is learned at the first connection
             self.known_hosts.unlink(missing_ok=True)
         rt = self._write_runtime(running)
@@ -113,12 +109,17 @@ class VagrantVM(BuildHost):
         log.say(f"starting {self.name} ({self.spec.box}, libvirt driver {rt['driver']}, ssh on "
                 f"127.0.0.1:{rt['port']}); log: {self.log_path}")
         t0 = time.monotonic()
+        logged = self.log_path.stat().st_size if self.log_path.exists() else 0
         try:
             self._client().up(vm_name=self.name, provider="libvirt")
         except subprocess.CalledProcessError:
             # The session's finish(failed=True) destroys the half-made domain.
+            with open(self.log_path, "rb") as f:
+                f.seek(logged)
+                why = vagrantcli.failure_reason(f.read().decode(errors="replace"))
             raise BuildHostError(
-                f"VM {self.name} did not come up with SSH",
+                f"VM {self.name} did not come up with SSH"
+                + (f" (Vagrant: {why})" if why else ""),
                 f"see {self.log_path} and the guest console {self.serial_log}") from None
         self.timings["boot"] = time.monotonic() - t0
         conf = self._client().conf(vm_name=self.name)  # `vagrant ssh-config`, read once
@@ -197,25 +198,10 @@ class VagrantVM(BuildHost):
     def _domain(self):
         return f"{self._rt().get('domain_prefix', '')}{self.name}"
 
-    def _leftover(self, running):
-        """A VM of this machine from an earlier run that nobody kept: a run that lost libvirtd
-        or was killed. It is removed, never reused: every build starts from the box."""
-        if self._rt().get("restored"):
-            return prepare.virsh("domstate", self._domain(), check=False).returncode == 0
-        if not (self.dot / "machines" / self.name / "libvirt" / "id").exists():
-            return False
-        return not (running and self._rt().get("kept"))
-
     def _remove(self):
-        """Destroy the VM (a restored one is a transient domain); True if that worked."""
-        if self._rt().get("restored"):
-            res = prepare.virsh("destroy", self._domain(), check=False)
-            gone = res.returncode == 0 or "not found" in res.stderr.lower() or \
-                "no domain" in res.stderr.lower()
-            if gone:  # its disk overlay, where the saved domain's disk was
-                Path(self._rt().get("overlay", "/nonexistent")).unlink(missing_ok=True)
-            return gone
-        return vagrantcli.destroy(self.name, self.slot).returncode == 0
+        """Destroy the VM, restored (a transient domain over an overlay) or booted (Vagrant's),
+        and its disk; True if nothing of it is left."""
+        return leftovers.clear(self.name, self.slot)
 
     def _mark(self, **flags):
         self.runtime.write_text(json.dumps(dict(self._rt(), **flags), indent=1))

@@ -16,7 +16,7 @@ import paramiko
 from fabric import Connection
 
 from ..errors import (BuildFailed, BuildHostError, ConfigurationError, VmwheelError,
-                      local_write_error)
+                      local_write_error, stopped_by)
 from .shell import command_line
 
 # Failures of the link itself (as opposed to a command that ran and failed, or a connection
@@ -54,7 +54,7 @@ class Remote:
         """Stop this connection's work from another thread: what runs fails, nothing retries.
         `cause` (the VmwheelError that stopped the run) is what those commands then fail with;
         without one they fail as interrupted."""
-        self.aborted = cause or BuildFailed("interrupted (Ctrl-C)", "rerun to finish")
+        self.aborted = cause or BuildFailed(stopped_by(), "rerun to finish")
         self.close()
 
     def _stopped(self):

@@ -1,6 +1,9 @@
 """builder.frontends.cli and .guard: failures become one line on stderr and an exit code."""
 
 import json
+import os
+import signal
+import time
 
 import pytest
 
@@ -72,6 +75,34 @@ def raiser(exc):
 def test_guarded_interrupt(capsys):
     assert guarded(raiser(KeyboardInterrupt())) == 130
     assert "interrupted" in one_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_sigterm_or_sighup_unwinds_like_ctrl_c_and_a_second_one_does_not_cut_the_clean_up(
+        signum, code, capsys):
+    """A real signal to this process: the command unwinds (its finally blocks run: that is
+    where a build writes its report and destroys its VMs); a second signal during that
+    clean-up is ignored; the line names the signal; the exit code is 128 + its number."""
+    cleaned = []
+
+    def command():
+        try:
+            os.kill(os.getpid(), signum)
+            time.sleep(10)
+        finally:
+            os.kill(os.getpid(), signum)  # CI systems send it again, or SIGTERM after SIGINT
+            time.sleep(0.2)
+            cleaned.append(True)
+
+    before = signal.getsignal(signum)
+    t0 = time.monotonic()
+    assert guarded(command) == code
+    assert time.monotonic() - t0 < 5 and cleaned == [True]
+    name = signal.Signals(signum).name
+    assert one_line(capsys.readouterr().err) == (
+        f"vmwheel: terminated ({name}); wheels already fetched are kept")
+    assert signal.getsignal(signum) is before  # handlers are the command's only
+    assert guarded(raiser(KeyboardInterrupt())) == 130  # the next command starts afresh
 
 
 def test_guarded_bug(capsys):

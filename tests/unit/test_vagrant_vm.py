@@ -1,15 +1,12 @@
 """VagrantVM's instances: a second run on the same machine takes another instance (real lock
 files) and touches nothing of the first; a VM left by an earlier run is removed unless kept."""
 
-import json
-import subprocess
-
 import pytest
 
 from builder.errors import BuildHostError
 from builder.model.machine import get
 from builder.host import vagrantcli
-from builder.providers import instances, vagrant_vm
+from builder.providers import instances, leftovers, vagrant_vm
 
 
 @pytest.fixture
@@ -17,9 +14,8 @@ def destroyed(tmp_path, monkeypatch):
     monkeypatch.setenv("VMWHEEL_CACHE_DIR", str(tmp_path / "cache"))
     calls = []
     # Observed, not faked away: destroying is what must not happen for the refused run.
-    monkeypatch.setattr(vagrant_vm.vagrantcli, "destroy",
-                        lambda name, slot=0: calls.append((name, slot))
-                        or subprocess.CompletedProcess([], 0))
+    monkeypatch.setattr(vagrant_vm.leftovers, "clear",
+                        lambda name, slot=0: calls.append((name, slot)) or True)
     return calls
 
 
@@ -58,15 +54,53 @@ def test_instances_are_capped_by_count_and_by_the_hosts_free_memory(tmp_path, de
     assert instances.available_memory_mib(meminfo) == 2048
 
 
-def test_a_vm_left_by_an_earlier_run_is_removed_unless_it_was_kept_and_runs(tmp_path, destroyed):
-    vm = vagrant_vm.VagrantVM(get(), tmp_path / "logs")
-    assert not vm._leftover(running=False)  # nothing was ever created
-    (vm.dot / "machines" / vm.name / "libvirt").mkdir(parents=True)
-    (vm.dot / "machines" / vm.name / "libvirt" / "id").write_text("a-domain-uuid")
-    vm.runtime.write_text(json.dumps({"machine": vm.name}))
-    assert vm._leftover(running=True)  # a run that lost libvirtd or was killed
-    assert vm._leftover(running=False)
-    vm._mark(kept=True)
-    assert json.loads(vm.runtime.read_text()) == {"machine": vm.name, "kept": True}
-    assert not vm._leftover(running=True)  # --keep-vm: the next build reuses it
-    assert vm._leftover(running=False)  # kept, but stopped since: start afresh
+def test_a_disk_left_by_a_killed_run_is_found_and_removed(tmp_path, monkeypatch):
+    """A restored VM's overlay left at the domain's disk path (its run was killed, its transient
+    domain is gone): found, named, and removed with Vagrant's record of the VM, so the next
+    cold boot does not meet "volume target path ... already exists". The domain side needs
+    libvirt (the VM tests kill a real one); with no such domain, virsh answers "not found"."""
+    monkeypatch.setenv("VMWHEEL_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(leftovers, "libvirt_dir", lambda: tmp_path / "pool")
+    name = get().name
+    assert not leftovers.find(name)  # nothing was ever created
+    disk = leftovers.disk_path(name)
+    assert disk.parent == tmp_path / "pool" and disk.name.endswith(f"-{name}.img")
+    assert leftovers.disk_path(name, 1).name.endswith(f"-1-{name}.img")
+    disk.parent.mkdir(parents=True)
+    disk.write_bytes(b"QFI\xfb")
+    record = vagrantcli.dotfile_dir(name) / "machines" / name / "libvirt"
+    record.mkdir(parents=True)
+    (record / "id").write_text("a-domain-uuid")
+    left = leftovers.find(name)
+    assert left and left.state is None and left.disk == disk and not left.kept
+    assert left.describe() == f"disk {disk}"
+    assert leftovers.remove(left)
+    assert not disk.exists() and not (vagrantcli.dotfile_dir(name) / "machines").exists()
+    assert not leftovers.find(name) and leftovers.clear(name)
+
+
+def test_only_a_running_vm_kept_with_keep_vm_is_not_a_leftover():
+    def left(state, kept):
+        return leftovers.Leftover("m", 0, "vmwheel-x-m", state, None, kept)
+    assert not left(None, False)
+    assert left("shut off", False) and left("running", False)
+    assert left("running", False).describe() == "VM vmwheel-x-m (running)"
+
+
+def test_vagrants_reason_for_a_failed_up_is_quoted_in_one_line():
+    volume = ("Bringing machine 'm' up with 'libvirt' provider...\n"
+              "==> m: Creating image (snapshot of base box volume).\n"
+              "Volume for domain is already created. Please run 'vagrant destroy' first.\n")
+    assert vagrantcli.failure_reason(volume) == "Volume for domain is already created."
+    catalog = ("==> m: Box 'generic/alpine319' could not be found. Attempting to find and "
+               "install...\n    m: Box Provider: libvirt\n"
+               "The box 'generic/alpine319' could not be found or\n"
+               "could not be accessed in the remote catalog. If this is a private\n"
+               "box on the catalog, please verify you're logged in.\n\n"
+               "URL: [\"https://catalog.invalid/generic/alpine319\"]\n"
+               "Error: Could not resolve host: catalog.invalid\n")
+    assert vagrantcli.failure_reason(catalog) == (
+        "The box 'generic/alpine319' could not be found or could not be accessed in the remote "
+        "catalog. Error: Could not resolve host: catalog.invalid")
+    assert vagrantcli.failure_reason("==> m: Booting\n") == ""
+    assert len(vagrantcli.failure_reason("==> m\n" + "x" * 1000)) == 300
