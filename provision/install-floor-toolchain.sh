@@ -46,8 +46,12 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$got_hex" ]; then
     mkdir "$work/sysroot"
     tar -xJf "$work/$inner" -C "$work/sysroot" --strip-components=3 "$member"
     # The sysroot also carries the package's gcc 4.8 C++ runtime. The host g++'s headers do not
-    # match it (std::__cxx11 strings are missing): g++ must link its own libstdc++ (statically).
-    rm -f "$work"/sysroot/lib/libstdc++* "$work/sysroot/lib/libsupc++.a"
+    # match it (std::__cxx11 strings are missing), so nothing links against it: its link-time
+    # files go. Its run-time libstdc++.so.6 (GLIBCXX_3.4.19, what manylinux2014 systems have)
+    # stays, for floor-run: the floor proof loads any libstdc++ a wheel needs from there.
+    rm -f "$work"/sysroot/lib/libstdc++.so "$work"/sysroot/lib/libstdc++.a \
+        "$work"/sysroot/lib/libstdc++.la "$work"/sysroot/lib/libstdc++*.py \
+        "$work/sysroot/lib/libsupc++.a" "$work/sysroot/lib/libsupc++.la"
     [ -x "$work/sysroot/lib64/ld-linux-x86-64.so.2" ] || die "$me: no glibc loader in $tgz"
     printf '%s\n' "$got_hex" > "$work/sysroot/.floor-sha512"
     rm -rf "$sysroot"
@@ -71,41 +75,54 @@ write_wrapper() {  # write_wrapper NAME COMPILER EXTRA_FLAGS...
     chmod 755 "$prefix/bin/$_name.tmp"
     mv "$prefix/bin/$_name.tmp" "$prefix/bin/$_name"
 }
-write_wrapper gcc /usr/bin/gcc
-write_wrapper cc /usr/bin/gcc
 # C++: the host libstdc++ statically (a shared one needs GLIBCXX versions above manylinux2014's
 # 3.4.19), and libstdc++'s <cmath> told that glibc 2.17 still declares isinf/isnan itself.
 # Its headers were also configured for a newer glibc: <mutex>, <shared_mutex> and
 # <condition_variable> name pthread_*_clock* functions that glibc 2.17 lacks. floor-compat.h
 # declares them so those headers compile; code that really calls one links an unversioned
-# symbol, which vmwheel's guard and the floor proof refuse by name.
+# symbol, which vmwheel's guard and the floor proof refuse by name. The C drivers (gcc, cc) get
+# the same flags: setuptools compiles .cpp sources with $CC. For C they change nothing (the
+# header is empty outside C++, so it cannot fix feature macros before a file's own #define).
 mkdir -p "$prefix/include"
 cat > "$prefix/include/floor-compat.h.tmp" <<'EOF'
 /* Written by install-floor-toolchain.sh: declarations the host libstdc++ headers expect. */
 #ifndef VMWHEEL_FLOOR_COMPAT_H
 #define VMWHEEL_FLOOR_COMPAT_H
+#ifdef __cplusplus
 #include <pthread.h>
 #include <time.h>
-#ifdef __cplusplus
 extern "C" {
-#endif
 int pthread_mutex_clocklock(pthread_mutex_t *, clockid_t, const struct timespec *);
 int pthread_cond_clockwait(pthread_cond_t *, pthread_mutex_t *, clockid_t,
                            const struct timespec *);
 int pthread_rwlock_clockrdlock(pthread_rwlock_t *, clockid_t, const struct timespec *);
 int pthread_rwlock_clockwrlock(pthread_rwlock_t *, clockid_t, const struct timespec *);
-#ifdef __cplusplus
 }
 #endif
 #endif
 EOF
 mv "$prefix/include/floor-compat.h.tmp" "$prefix/include/floor-compat.h"
-cxx_flags="-static-libstdc++ -D_GLIBCXX_HAVE_OBSOLETE_ISINF=1 -D_GLIBCXX_HAVE_OBSOLETE_ISNAN=1"
+cxx_flags="-D_GLIBCXX_HAVE_OBSOLETE_ISINF=1 -D_GLIBCXX_HAVE_OBSOLETE_ISNAN=1"
 cxx_flags="$cxx_flags -include $prefix/include/floor-compat.h"
 # shellcheck disable=SC2086  # the flags are meant to split
-write_wrapper g++ /usr/bin/g++ $cxx_flags
+write_wrapper gcc /usr/bin/gcc $cxx_flags
 # shellcheck disable=SC2086
-write_wrapper c++ /usr/bin/g++ $cxx_flags
+write_wrapper cc /usr/bin/gcc $cxx_flags
+# shellcheck disable=SC2086
+write_wrapper g++ /usr/bin/g++ -static-libstdc++ $cxx_flags
+# shellcheck disable=SC2086
+write_wrapper c++ /usr/bin/g++ -static-libstdc++ $cxx_flags
+
+# -lstdc++ given to the C driver (setuptools links .cpp sources with `gcc -shared` unless an
+# extension says language="c++", and many packages add -lstdc++ themselves) would find the host
+# gcc's shared libstdc++ (GLIBCXX_3.4.28, CXXABI_1.3.12: outside manylinux2014). This linker
+# script, in the first directory the wrappers search, makes it the static one, as the g++
+# wrappers' -static-libstdc++ does; libstdc++.a needs libm and libpthread of glibc 2.17.
+# pypa's devtoolset gets there with the old shared libstdc++ plus a libstdc++_nonshared.a made
+# for it; no such archive exists for this gcc, so the floor links all of libstdc++ statically.
+printf '%s\n' "/* Written by $me: -lstdc++ at the floor is the static libstdc++. */" \
+    "INPUT ( -l:libstdc++.a AS_NEEDED ( -lm -lpthread ) )" > "$sysroot/usr/lib64/libstdc++.so.tmp"
+mv "$sysroot/usr/lib64/libstdc++.so.tmp" "$sysroot/usr/lib64/libstdc++.so"
 
 # floor-run PROGRAM [ARGS...]: run PROGRAM (a path) under the sysroot's own 2.17 loader. PIE
 # executables crash under an explicitly started old ld.so: link test programs with -no-pie.

@@ -82,7 +82,15 @@ def describe(found, plat):
         where = elf[len("wheel:"):].rsplit("/", 1)[-1] if elf.startswith("wheel:") else elf
         parts.append(f"{where} needs {shown}")
     outside = any(not elf.startswith("wheel:") for elf, _ in found)
-    todo = ("build that library from source with the floor's $CC in before-all (README: "
-            "System libraries)" if outside else
-            "compile with the machine's floor toolchain ($CC), not another compiler")
+    cxx = any(n.split("@")[-1].startswith(("GLIBCXX_", "CXXABI_"))
+              for _, names in found for n in names)
+    if outside:
+        todo = ("build that library from source with the floor's $CC in before-all (README: "
+                "System libraries)")
+    elif cxx:  # a shared libstdc++ other than the floor's static one was linked
+        todo = ("it links a shared libstdc++ newer than the target's: link C++ with the floor's "
+                "$CC or $CXX (-lstdc++ there is the static libstdc++), not with a path to "
+                "libstdc++.so or another compiler's -L")
+    else:
+        todo = "compile with the machine's floor toolchain ($CC), not another compiler"
     return f"repair: {'; '.join(parts)}, newer than {plat} allows: {todo}"

@@ -215,6 +215,8 @@ def floor_probe_on_host(wheel, tmp_path):
     check = run(venv / "bin" / "python", "-c",
                 "import floorprobe as f\nassert f.probe(1.0)[0] == 1\n"
                 "assert f.join(['a', 'b']) == 'a,b,' and f.strict(3) == 6\n"
+                "assert f.words('a b  c') == 3\n"
+                "try:\n    f.words('')\nexcept ValueError as e:\n    assert str(e) == 'no words'\n"
                 "try:\n    f.strict(-1)\nexcept ValueError as e:\n    print('raised', e)",
                 cwd=tmp_path)
     assert check.stdout.strip() == "raised negative", check.stderr
@@ -227,8 +229,8 @@ def qemu_of(domain):
 
 def test_floor_wheels_c_and_cxx_with_a_proof_while_libvirtd_stops_mid_build(tmp_path, faults):
     """floorprobe (tests/support/projects.py) for cp311 and cp313 at once. cp313: the C part
-    (fcntl64/libm symbols with a distro compiler) and the pybind11 C++ part come out
-    manylinux2014, pass the floor proof and import here. cp311: its getrandom call fails the
+    (fcntl64/libm symbols with a distro compiler), the pybind11 C++ part and a C++ part that
+    `gcc -shared ... -lstdc++` links (libstdc++ static at the floor) come out manylinux2014, pass the floor proof and import here. cp311: its getrandom call fails the
     floor proof by name, no wheel. Meanwhile libvirtd is stopped: the guest runs on (QEMU does
     not need it), the wheels arrive, and the teardown says what happened; after
     `vmwheel host setup` the same command again removes the leftover VM and boots a fresh one.
@@ -274,7 +276,7 @@ def test_floor_wheels_c_and_cxx_with_a_proof_while_libvirtd_stops_mid_build(tmp_
     assert (major, minor) <= (2, 17), verdict
     with zipfile.ZipFile(wheel) as z:
         assert {n.split(".")[0] for n in z.namelist() if n.endswith(".so")} == {
-            "floorprobe/_cprobe", "floorprobe/_cxxprobe"}
+            "floorprobe/_cprobe", "floorprobe/_cxxprobe", "floorprobe/_ldprobe"}
     assert floor_probe_on_host(wheel, tmp_path), "no host CPython 3.13 to import it"
     faults.record("libvirtd stopped mid-build", [] if wheel.exists() else [wheel.name],
                   [p.name for p in out.rglob("*.part")])

@@ -143,10 +143,15 @@ FLOOR_PROBE = {
             Extension("floorprobe._cprobe", ["src/cprobe.c"], libraries=["m"],
                       define_macros=[("_FILE_OFFSET_BITS", "64")]),
             Pybind11Extension("floorprobe._cxxprobe", ["src/cxxprobe.cpp"]),
+            # C++ compiled and linked by the C driver ($CC, `gcc -shared`), with -lstdc++ by
+            # name: how many popular packages link their C++.
+            Extension("floorprobe._ldprobe", ["src/ldprobe.cpp"],
+                      extra_link_args=["-lstdc++"]),
         ])
         """),
     "floorprobe/__init__.py": ("from ._cprobe import probe\n"
-                               "from ._cxxprobe import join, strict\n"),
+                               "from ._cxxprobe import join, strict\n"
+                               "from ._ldprobe import words\n"),
     "src/cprobe.c": textwrap.dedent("""\
         #define PY_SSIZE_T_CLEAN
         #include <Python.h>
@@ -191,6 +196,34 @@ FLOOR_PROBE = {
             m.def("join", &join);
             m.def("strict", &strict);
         }
+        """),
+    "src/ldprobe.cpp": textwrap.dedent("""\
+        #include <Python.h>
+        #include <sstream>
+        #include <stdexcept>
+        #include <string>
+        #include <vector>
+        static std::vector<std::string> split(const std::string &text) {
+            if (text.empty()) throw std::invalid_argument("no words");
+            std::vector<std::string> out;
+            std::istringstream in(text);
+            for (std::string w; in >> w;) out.push_back(w);
+            return out;
+        }
+        static PyObject *words(PyObject *, PyObject *args) {
+            const char *text;
+            if (!PyArg_ParseTuple(args, "s", &text)) return NULL;
+            try {
+                std::vector<std::string> w = split(text);
+                return PyLong_FromSize_t(w.size());
+            } catch (const std::exception &e) {
+                PyErr_SetString(PyExc_ValueError, e.what());
+                return NULL;
+            }
+        }
+        static PyMethodDef methods[] = {{"words", words, METH_VARARGS, ""}, {NULL}};
+        static struct PyModuleDef mod = {PyModuleDef_HEAD_INIT, "_ldprobe", NULL, -1, methods};
+        PyMODINIT_FUNC PyInit__ldprobe(void) { return PyModule_Create(&mod); }
         """),
 }
 

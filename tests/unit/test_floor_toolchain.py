@@ -142,14 +142,15 @@ PyMODINIT_FUNC PyInit_vmwtestext(void) { return PyModule_Create(&mod); }
 """
 
 
-def build_wheel(tmp_path, offline_index, env, source, suffix="c"):
+def build_wheel(tmp_path, offline_index, env, source, suffix="c", link_args=()):
     """pip wheel of a one-module sdist with the host CPython 3.11; the wheel and its .so."""
     python = host_python("3.11")
     if python is None:
         pytest.skip("no CPython 3.11 on this host (pyenv)")
     setup = ("from setuptools import setup, Extension\nsetup(ext_modules=[Extension("
              f"'vmwtestext', ['vmwtestext.{suffix}'], "
-             "define_macros=[('_FILE_OFFSET_BITS', '64')])])\n")
+             f"define_macros=[('_FILE_OFFSET_BITS', '64')], extra_link_args={list(link_args)!r})"
+             "])\n")
     sdist = make_sdist(tmp_path, files={"setup.py": setup, f"vmwtestext.{suffix}": source,
                                         "vmwtestext.c": source if suffix == "c" else None})
     out = tmp_path / "wheels"
@@ -205,6 +206,26 @@ def test_a_cxx_extension_is_manylinux2014_and_imports(floor_prefix, tmp_path, of
                             "cpp")
     assert manylinux_floor(wheel) <= (2, 17)
     assert not any(v.startswith(("GLIBCXX", "CXXABI")) for v in undefined(so).values())
+    out = run(host_python("3.11") / "bin/python", "-c",
+              "import vmwtestext; print(vmwtestext.probe())", cwd=so.parent)
+    assert out.strip() == "('floor17', 1)"
+
+
+@pytest.mark.slow
+def test_cxx_linked_by_the_c_driver_with_lstdcxx_gets_the_static_libstdcxx_too(
+        floor_prefix, tmp_path, offline_index):
+    """setuptools compiles .cpp with $CC and links with `gcc -shared`; many packages add
+    -lstdc++. At the floor that resolves to the static libstdc++ (a linker script), never the
+    host's shared one (GLIBCXX_3.4.30, CXXABI_1.3.13 here); the sysroot's own GCC 4.8.5
+    libstdc++.so.6 stays for the floor proof, out of the linker's way."""
+    wheel, so = build_wheel(tmp_path, offline_index, floor_env(floor_prefix), CXX_SRC, "cpp",
+                            link_args=["-lstdc++"])
+    assert not any(v.startswith(("GLIBCXX", "CXXABI")) for v in undefined(so).values())
+    needed = run("readelf", "-d", so)
+    assert "libstdc++" not in needed, needed
+    assert manylinux_floor(wheel) <= (2, 17)
+    assert (floor_prefix / "sysroot/lib/libstdc++.so.6.0.19").is_file()
+    assert not (floor_prefix / "sysroot/lib/libstdc++.so").exists()
     out = run(host_python("3.11") / "bin/python", "-c",
               "import vmwtestext; print(vmwtestext.probe())", cwd=so.parent)
     assert out.strip() == "('floor17', 1)"

@@ -50,9 +50,13 @@ def test_the_line_says_what_to_do_for_a_library_and_for_the_extension_itself():
                     "/usr/lib/x86_64-linux-gnu/libffi.so.7 needs memfd_create@GLIBC_2.27, "
                     "newer than manylinux_2_17_x86_64 allows: build that library from source "
                     "with the floor's $CC in before-all (README: System libraries)")
-    own = toonew.describe(found[:1], "manylinux_2_17_x86_64")
+    own = toonew.describe([(found[0][0], found[0][1][:1])], "manylinux_2_17_x86_64")
     assert own.endswith("allows: compile with the machine's floor toolchain ($CC), not "
                         "another compiler")
+    cxx = toonew.describe(found[:1], "manylinux_2_17_x86_64")
+    assert cxx.endswith("allows: it links a shared libstdc++ newer than the target's: link C++ "
+                        "with the floor's $CC or $CXX (-lstdc++ there is the static libstdc++), "
+                        "not with a path to libstdc++.so or another compiler's -L")
     many = [("wheel:x.so", [f"f{i}@GLIBC_2.3{i}" for i in range(6)])]
     assert "x.so needs f0@GLIBC_2.30, f1@GLIBC_2.31, f2@GLIBC_2.32, f3@GLIBC_2.33 and 2 more" \
         in toonew.describe(many, "manylinux_2_17_x86_64")
