@@ -39,6 +39,7 @@ class Result:
     auditwheel: str = ""
     floor_proof: str = ""  # "imported under glibc 2.17" once the wheel ran on its floor
     log: str = ""
+    why: list = field(default_factory=list)  # the lines of a failed stage's log that say why
     worker: str = ""  # the farm worker that built it (farm builds only)
     waited: float = 0.0  # seconds its farm job waited for a worker
 

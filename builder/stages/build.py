@@ -21,7 +21,7 @@ from ..errors import VmwheelError
 from ..model.result import Result, Status, row
 from ..output.display import NullDisplay, Tee
 from ..transport.shell import fill, q
-from . import symbols, toonew
+from . import symbols, toonew, why
 from .floor import floor_failure
 from .slots import held
 from .work import Work
@@ -114,14 +114,19 @@ class Builder:
                               lambda: self.display.stage(key, "waiting for a build slot")):
                         self.display.stage(key, stage.name)
                         t0 = time.monotonic()
-                        stage.step(self, w)
-                        result.durations[stage.name] = round(time.monotonic() - t0, 1)
+                        try:
+                            stage.step(self, w)
+                        finally:  # a failed stage's time counts too
+                            result.durations[stage.name] = round(time.monotonic() - t0, 1)
                 result.wheel, result.status = w.repaired, Status.BUILT
                 log.say(f"{who}: {w.repaired}")
                 self.display.stage(key, "built")
             except StageFailed as exc:
+                logfile.flush()
                 result.fail(f"{exc}; see {log_path}")
-                log.say(f"{who}: {result.reason}")
+                result.why = why.of_log(log_path)
+                for line in why.shown(result.reason, result.why):
+                    log.say(f"{who}: {line}")
                 self.display.stage(key, "failed")
             except VmwheelError as exc:
                 result.fail(exc.what)
@@ -157,21 +162,14 @@ class Builder:
                           plat=self.plat)
             try:
                 self.run("repair", repair, w.log, env=w.path_env)
-            except StageFailed as exc:
-                raise self._why_too_new(w, exc) from None
+            except StageFailed as exc:  # name what needs too-new symbol versions, if so
+                line = toonew.refusal(self.remote, self.env, w.python, w.dir / "dist" / w.built,
+                                      self.plat)
+                if line is None:
+                    raise
+                w.log.write(f"\n==> [repair] {line}\n")
+                raise StageFailed(line, exc.output) from None
         w.repaired = self._one_file(w.dir / "repaired", w.log)
-
-    def _why_too_new(self, w, exc):
-        """The repair's failure, naming the libraries and symbols when the wheel's tree needs
-        symbol versions the target does not allow ("too-recent versioned symbols"; toonew.py)."""
-        code, listing = self.remote.call(
-            toonew.listing_command(w.python, w.dir / "dist" / w.built), env=self.env)
-        found = toonew.too_new(listing, self.plat) if code == 0 else []
-        if not found:
-            return exc
-        line = toonew.describe(found, self.plat)
-        w.log.write(f"\n==> [repair] {line}\n")
-        return StageFailed(line, exc.output)
 
     def _show(self, w):
         out = self.run("show", f"auditwheel show {q(w.wheel)}", w.log)

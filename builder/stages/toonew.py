@@ -33,6 +33,14 @@ def listing_command(python, wheel):
             "objdump -T \"$f\" | grep -F '*UND*' || true; done")
 
 
+def refusal(remote, env, python, wheel, plat):
+    """Why the repair of `wheel` was refused, in one line, when its tree needs symbol versions
+    the target does not allow ("too-recent versioned symbols"); None otherwise."""
+    code, listing = remote.call(listing_command(python, wheel), env=env)
+    found = too_new(listing, plat) if code == 0 else []
+    return describe(found, plat) if found else None
+
+
 @functools.lru_cache(maxsize=None)
 def _policy(plat):
     """(allowed {prefix: versions}, system libraries) of a manylinux target, or None."""

@@ -3,6 +3,7 @@
 import hashlib
 import json
 import os
+import re
 import sys
 import zipfile
 from pathlib import Path
@@ -85,10 +86,14 @@ def test_failing_build_keeps_existing_wheels(guest, python_tree, offline_index, 
     assert r.status == "failed"
     assert r.reason.startswith("build failed (exit 1)")
     assert "error" in Path(r.log).read_text()
+    # Why, without opening the log: the compiler's own line comes first.
+    assert r.why and re.search(r"vmwtestext\.c:1:\d+: error: ", r.why[0]), r.why
+    assert r.durations["build"] > 0  # the failed stage's time counts
     assert old.read_bytes() == b"an earlier wheel"
     assert sorted(p.name for p in out.iterdir()) == ["logs", old.name]
     b.wheelhouse.write_report({"interpreters": [r.as_dict()]})
-    assert json.loads((out / "report.json").read_text())["interpreters"][0]["status"] == "failed"
+    reported = json.loads((out / "report.json").read_text())["interpreters"][0]
+    assert reported["status"] == "failed" and reported["why"] == r.why
 
 
 def test_hooks_run_in_the_guest_with_placeholders_and_environment(guest, python_tree,

@@ -1,0 +1,75 @@
+"""Why a stage failed, in a few lines of its output: the compiler's `error:`/`fatal error:` lines,
+a backend's `error:`/`Error:` lines (setuptools, lxml's "Please make sure the libxml2 and
+libxslt development packages are installed"), CMake's and meson's errors, pip's `ERROR:` lines,
+and the last line of a Python traceback. Shown under the failure line and kept in report.json,
+so nobody has to open the log to learn that `ffi.h` was missing.
+"""
+
+import re
+
+from ..redact import redact
+
+LIMIT = 6  # lines shown
+WIDTH = 240  # characters per line
+
+# Strongest first: the compiler's own diagnosis says more than pip's "Failed building wheel".
+KINDS = [
+    re.compile(r"(^|: )(fatal error|error|Error): "),  # gcc/clang, setuptools, lxml's Error:
+    re.compile(r"^CMake Error|^meson\.build:\d+:\d+: ERROR:|^ERROR: Problem encountered"),
+    re.compile(r"^[A-Za-z_.]*(Error|Exception): "),  # a traceback's last line
+    re.compile(r"^ERROR: "),  # pip
+]
+NOISE = re.compile(r"^ERROR: (Failed building wheel for|Could not build wheels for|"
+                   r"Failed to build )|note: This error originates from a subprocess|"
+                   r"^error: subprocess-exited-with-error|^ERROR: Exception:$")
+HEADER = "\n==> ["
+
+
+def of_log(path, size=256 * 1024):
+    """`failure_lines` of a log file's last `size` bytes (a flood's head is not the cause)."""
+    with open(path, "rb") as f:
+        f.seek(max(0, f.seek(0, 2) - size))
+        return failure_lines(f.read().decode(errors="replace"))
+
+
+def failure_lines(log_text, limit=LIMIT):
+    """The few lines of the last stage's output (after its `==> [stage]` header) that say
+    why it failed, strongest kind first, each once, in the log's order within a kind."""
+    text = log_text[log_text.rfind(HEADER) + 1:] if HEADER in log_text else log_text
+    seen, ranked = set(), []
+    for number, raw in enumerate(text.splitlines()[1:]):
+        line = raw.strip()
+        if not line or NOISE.search(line) or line in seen:
+            continue
+        for rank, kind in enumerate(KINDS):
+            if kind.search(line):
+                seen.add(line)
+                ranked.append((rank, number, line))
+                break
+    chosen = sorted(sorted(ranked)[:limit], key=lambda item: item[1])
+    return [redact(line if len(line) <= WIDTH else line[:WIDTH - 3] + "...")
+            for _, _, line in chosen]
+
+
+MISSING_HEADER = re.compile(r"fatal error: ([\w./+-]+\.h): No such file or directory")
+
+
+def missing_headers(lines):
+    """Headers the compiler could not find (`ffi.h`), from `failure_lines`."""
+    return sorted({m.group(1) for line in lines for m in [MISSING_HEADER.search(line)] if m})
+
+
+def shown(reason, lines):
+    """The failure line, then the lines that say why and any hint, indented under it."""
+    return [reason] + [f"  {line}" for line in lines + hints(lines)]
+
+
+def hints(lines):
+    """What to do about what `failure_lines` found, as extra lines ([] when nothing applies)."""
+    headers = missing_headers(lines)
+    if not headers:
+        return []
+    return [f"hint: {', '.join(headers)} not found: a system library's headers are missing. On "
+            "a floor box the compiler does not search /usr/include (Debian's -dev packages "
+            "are built for a newer glibc): build the library from source with $CC in "
+            "before-all (README: System libraries)"]
