@@ -88,7 +88,8 @@ def parser():
     w.add_argument("--name", help="the worker's name in reports (default: HOST-PID)")
     add_ssh_flags(w)
 
-    vd = command(group("vm", "VMs kept with --keep-vm"), "destroy", "destroy the machine's VM")
+    vd = command(group("vm", "VMs kept with --keep-vm or left by killed runs"), "destroy",
+                 "destroy the machine's VMs kept with --keep-vm or left by killed runs")
     vd.add_argument("--machine", help=f"machine (default: {DEFAULT})")
     return p
 

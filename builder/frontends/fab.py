@@ -96,7 +96,7 @@ def doctor(c):
 
 @task(help={"machine": f"machine (default: {DEFAULT})"})
 def vm_destroy(c, machine=None):
-    """Destroy a VM kept with --keep-vm."""
+    """Destroy VMs kept with --keep-vm or left by runs killed outright."""
     _done(guarded(lambda: commands.vm_destroy(machine=machine)))
 
 

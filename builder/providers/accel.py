@@ -77,6 +77,19 @@ def choose_driver(kernel, override=None):
     return verdicts[key]
 
 
+def driver_without_kernel(override=None):
+    """The driver for a box whose kernel vmwheel cannot probe (a public box boots its own
+    loader): the override, else what the probes of local kernels found on this host (TCG if
+    any found KVM not booting guests), else KVM where /dev/kvm exists."""
+    override = override or os.environ.get("VMWHEEL_DRIVER")
+    if override:
+        return choose_driver(None, override)
+    seen = set(_read(cache_dir() / "accel.json").values())
+    if "qemu" in seen or not os.path.exists("/dev/kvm"):
+        return "qemu"
+    return "kvm"
+
+
 def _read(cache):
     """The cached verdicts; an unreadable cache is probed again."""
     try:

@@ -68,7 +68,7 @@ class VagrantVM(BuildHost):
             rt["driver"] = accel.choose_driver(kernel, self.driver_override)
         else:
             # Public boxes boot their own loader; there is no kernel of ours to probe with.
-            rt["driver"] = self.driver_override or "kvm"
+            rt["driver"] = accel.driver_without_kernel(self.driver_override)
             rt["stage"] = str(boxes.stage_public(self.spec))
         # A VM that is still running (kept from an earlier run) keeps its forwarded port.
         rt["port"] = old["port"] if old.get("port") and running else free_port()
@@ -118,8 +118,8 @@ class VagrantVM(BuildHost):
                 f.seek(logged)
                 why = vagrantcli.failure_reason(f.read().decode(errors="replace"))
             raise BuildHostError(
-                f"VM {self.name} did not come up with SSH"
-                + (f" (Vagrant: {why})" if why else ""),
+                f"VM {self.name} did not come up: Vagrant says: {why}" if why else
+                f"VM {self.name} did not come up with SSH",
                 f"see {self.log_path} and the guest console {self.serial_log}") from None
         self.timings["boot"] = time.monotonic() - t0
         conf = self._client().conf(vm_name=self.name)  # `vagrant ssh-config`, read once

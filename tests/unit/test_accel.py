@@ -2,6 +2,7 @@
 is no kernel, so KVM "does not boot" it at once and the verdict is TCG ("qemu")."""
 
 import json
+import os
 import threading
 
 import pytest
@@ -46,3 +47,15 @@ def test_machines_that_boot_at_once_share_one_verdict(kernel, tmp_path):
     cache = json.loads((tmp_path / "cache" / "accel.json").read_text())
     assert list(cache.values()) == ["qemu"]
     assert not list((tmp_path / "cache").glob(".accel.*"))
+
+
+def test_a_public_box_gets_the_driver_local_probes_found(tmp_path, monkeypatch):
+    """A public box boots its own loader (no kernel to probe): it follows what the probes of
+    local kernels found here, so a host where KVM does not boot guests never announces kvm."""
+    monkeypatch.setenv("VMWHEEL_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("VMWHEEL_DRIVER", raising=False)
+    (tmp_path / "accel.json").write_text(json.dumps({"/k:1": "kvm", "/k2:1": "qemu"}))
+    assert accel.driver_without_kernel() == "qemu"
+    assert accel.driver_without_kernel("kvm") == "kvm"
+    (tmp_path / "accel.json").write_text(json.dumps({"/k:1": "kvm"}))
+    assert accel.driver_without_kernel() == ("kvm" if os.path.exists("/dev/kvm") else "qemu")
