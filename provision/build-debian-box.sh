@@ -100,9 +100,22 @@ if [ -n "$floor_tgz" ]; then
     grep -v '^#' "$here/floor-libs.lock" | while read -r _name _version _sha256 file _pool; do
         cp "$sources/$file" "$rootfs$stage/sources/"
     done
-    step "the floor's libraries (floor-libs.lock)"
+    step "the floor's libraries (floor-libs.lock) and floor-install's ports"
     in_root sh "$stage/build-floor-libs.sh" /opt/floor "$stage/sources"
     rm -f "$rootfs$stage"/sources/* "$rootfs$stage/floor-toolchain.tgz"
+    # floor-install: the script, its lock and recipes, and the ports' pinned source tarballs
+    # (built on demand in before-all; the user vagrant owns what it writes).
+    ports=/opt/floor/share/floor-install
+    mkdir -p "$rootfs$ports/src" "$rootfs$ports/built" "$rootfs/opt/floor/ports"
+    cp "$here/floor-ports.lock" "$here/floor-ports-recipes.sh" "$here/floor-install.sh" \
+        "$here/lib.sh" "$rootfs$ports/"
+    printf '#!/bin/sh\nexec sh %s/floor-install.sh "$@"\n' "$ports" \
+        > "$rootfs/opt/floor/bin/floor-install"
+    chmod 0755 "$rootfs/opt/floor/bin/floor-install"
+    ln -sf /opt/floor/bin/floor-install "$rootfs/usr/local/bin/floor-install"
+    grep -v '^#' "$here/floor-ports.lock" | while read -r _name _version _sha256 file _rest; do
+        [ -z "$file" ] || cp "$sources/$file" "$rootfs$ports/src/"
+    done
     floor_args=(--floor /opt/floor)
     check_args=(--floor /opt/floor)
     # Floor interpreters are cached apart, keyed by what made the floor too.
@@ -140,6 +153,9 @@ step "policy $policy"
 in_root sh "$stage/set-policy.sh" "$policy" "$plat_arch"
 step "base system: SSH, user, boot"
 in_root bash "$stage/configure-base.sh" "$stage/vagrant.pub" "vmwheel-$suite"
+if [ -n "$floor_tgz" ]; then
+    in_root chown -R vagrant:vagrant /opt/floor/ports /opt/floor/share/floor-install/built
+fi
 step "build-host self check"
 in_root sh -c ". /etc/profile.d/vmwheel.sh && sh $stage/check-build-host.sh $policy $plat_arch \
     ${check_args[*]}"

@@ -60,7 +60,8 @@ fi
 
 # The wrappers. --sysroot alone is not enough: Debian's gcc searches its multiarch directories
 # (/usr/lib/x86_64-linux-gnu) first and would link the host glibc; -B and -L put the sysroot's
-# crt files and libraries ahead of them.
+# crt files and libraries ahead of them. PREFIX/ports is where floor-install puts system
+# libraries built with these wrappers: searched after the sysroot, before the compiler's own.
 mkdir -p "$prefix/bin"
 write_wrapper() {  # write_wrapper NAME COMPILER EXTRA_FLAGS...
     _name=$1 _compiler=$2
@@ -69,8 +70,10 @@ write_wrapper() {  # write_wrapper NAME COMPILER EXTRA_FLAGS...
         echo '#!/bin/sh'
         echo "# Written by $me: $_compiler against the glibc 2.17 sysroot."
         echo "S='$sysroot'"
+        echo "P='$prefix/ports'"
         echo "exec $_compiler --sysroot=\"\$S\" -B\"\$S/usr/lib64/\" -L\"\$S/usr/lib64\"" \
-            "-L\"\$S/lib64\" $* \"\$@\""
+            "-L\"\$S/lib64\" -idirafter \"\$P/include\" -L\"\$P/lib\"" \
+            "-Wl,-rpath-link,\"\$P/lib\" $* \"\$@\""
     } > "$prefix/bin/$_name.tmp"
     chmod 755 "$prefix/bin/$_name.tmp"
     mv "$prefix/bin/$_name.tmp" "$prefix/bin/$_name"

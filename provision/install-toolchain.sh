@@ -71,7 +71,7 @@ case "$family" in
         run apt-get update -q
         run apt-get install -y -q --no-install-recommends \
             build-essential python3 python3-dev python3-venv \
-            file unzip xz-utils ca-certificates \
+            file unzip xz-utils ca-certificates pkg-config cmake nasm tcl \
             libssl-dev zlib1g-dev libffi-dev libbz2-dev libsqlite3-dev liblzma-dev \
             libreadline-dev libncursesw5-dev uuid-dev libgdbm-dev libmpdec-dev
         run apt-get clean

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..errors import HostNotReady
 from ..digest import cached
+from ..model import ports
 from ..paths import PROVISION_DIR, cache_dir, ensure_dir
 from .aptsources import debian_mirror
 from .pinned import fetch_verified
@@ -137,9 +138,10 @@ def read_libs_lock(path=LIBS_LOCK):
 
 
 def fetch_libs(source_dir=None):
-    """The floor libraries' source tarballs, verified, in the source cache; its path."""
+    """The source tarballs of the floor libraries and of floor-install's ports, verified, in
+    the source cache; its path."""
     source_dir = ensure_dir(source_dir or cache_dir() / "sources")
-    for lib in read_libs_lock():
+    for lib in read_libs_lock() + ports.read():
         fetch_verified(source_dir / lib.file, lib.sha256,
                        [("debian", f"{debian_mirror().rstrip('/')}/{lib.pool_path}")],
                        f"{lib.name} {lib.version}",

@@ -18,6 +18,7 @@ from ..errors import (BuildFailed, BuildHostError, ConfigurationError, NothingTo
 from ..host import pipconfig, prepare
 from ..images import boxes
 from ..model.arch import split_platform
+from ..model.ports import floor_env
 from ..model.result import Status, fail_pending, row
 from ..output import report, resume
 from ..output.wheelhouse import Wheelhouse
@@ -26,6 +27,7 @@ from ..providers.ssh_host import SSHHost
 from ..providers.vagrant_vm import VagrantVM
 from ..sources import source
 from ..stages.build import Builder, StageFailed
+from ..stages import ports
 from ..stages.guest import guest_ca, list_interpreters
 from . import machines, parallel
 from .options_io import effective_options
@@ -134,8 +136,10 @@ class BuildRun:
                           driver=self.opts["driver"] or None)
                 for m in planner.select_machines(self.opts, self.machine)]
 
-    def _guest_env(self, ca, root):
-        env = pipconfig.pip_env(str(guest_ca(root)) if ca else None, pipconfig.pip_config())
+    def _guest_env(self, ca, root, floor):
+        env = floor_env() if floor else {}
+        env.update(pipconfig.pip_env(str(guest_ca(root)) if ca else None,
+                                     pipconfig.pip_config()))
         env["SOURCE_DATE_EPOCH"] = str(self.src.source_date_epoch)
         for var in self.opts["environment-pass"]:
             if var in os.environ:
@@ -162,7 +166,7 @@ class BuildRun:
         check_clock(remote, host.name)
         log_dir = self.out.path / "logs" / host.name
         ca = pipconfig.ca_bundle(pipconfig.pip_config())
-        env = self._guest_env(ca, host.guest_root)
+        env = self._guest_env(ca, host.guest_root, host.floor)
         plat = host.platform(remote, env)
         self.described[host.name]["platform"] = plat
         builder = Builder(remote, self.src, self.out, plat, log_dir, env,
@@ -173,10 +177,17 @@ class BuildRun:
         builder.upload(ca)
         self.timings[f"upload {host.name}"] = time.monotonic() - t0
         if self.opts["before-all"]:
+            for hint in filter(None, [ports.apt_hint(self.opts["before-all"], host.floor)]):
+                log.say(hint)
             ensure_dir(log_dir)
             with open(log_dir / "before-all.log", "w") as hook_log:
-                try:
+                def before_all():
                     builder.run_hook("before-all", self.opts["before-all"], hook_log)
+                try:
+                    if ports.wanted(self.opts["before-all"], host.floor):
+                        ports.around(remote, before_all)
+                    else:
+                        before_all()
                 except StageFailed as exc:
                     fail_pending(planned, f"{exc}; see {hook_log.name}")
                     return

@@ -125,7 +125,7 @@ class Builder:
                 logfile.flush()
                 result.fail(f"{exc}; see {log_path}")
                 result.why = why.of_log(log_path)
-                for line in why.shown(result.reason, result.why):
+                for line in why.shown(result.reason, result.why, self.floor is not None):
                     log.say(f"{who}: {line}")
                 self.display.stage(key, "failed")
             except VmwheelError as exc:

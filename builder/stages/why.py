@@ -7,6 +7,7 @@ so nobody has to open the log to learn that `ffi.h` was missing.
 
 import re
 
+from ..model import ports
 from ..redact import redact
 
 LIMIT = 6  # lines shown
@@ -59,16 +60,23 @@ def missing_headers(lines):
     return sorted({m.group(1) for line in lines for m in [MISSING_HEADER.search(line)] if m})
 
 
-def shown(reason, lines):
+def shown(reason, lines, floor=False):
     """The failure line, then the lines that say why and any hint, indented under it."""
-    return [reason] + [f"  {line}" for line in lines + hints(lines)]
+    return [reason] + [f"  {line}" for line in lines + hints(lines, floor)]
 
 
-def hints(lines):
-    """What to do about what `failure_lines` found, as extra lines ([] when nothing applies)."""
+def hints(lines, floor=False):
+    """What to do about what `failure_lines` found, as extra lines ([] when nothing applies).
+    On a floor box a missing header that a floor-install port provides names that port."""
     headers = missing_headers(lines)
     if not headers:
         return []
+    found = {h: ports.providing(h) for h in headers} if floor else {}
+    named = sorted({p.name for p in found.values() if p})
+    if named:
+        return [f"hint: {', '.join(headers)} not found: add `floor-install {' '.join(named)}` "
+                "to before-all (the floor compiler does not see Debian's -dev packages, built "
+                "for a newer glibc; README: System libraries)"]
     return [f"hint: {', '.join(headers)} not found: a system library's headers are missing. On "
             "a floor box the compiler does not search /usr/include (Debian's -dev packages "
             "are built for a newer glibc): build the library from source with $CC in "

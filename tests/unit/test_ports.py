@@ -1,31 +1,50 @@
-"""The SSH port check before a restore: a port left in TIME_WAIT by a killed VM's connections
-is free for QEMU (which listens with SO_REUSEADDR); a port something listens on is not."""
+"""floor-install's ports as data (provision/floor-ports.lock) and what a failed build or a
+before-all on a floor box is told about them."""
 
-import socket
+from builder.model import ports
+from builder.model.machine import get
+from builder.stages import why
+from builder.stages.ports import apt_hint, wanted
 
-from builder.transport.ports import free_port, port_is_free
+FLOOR = get().floor_spec  # the default machine carries the glibc 2.17 floor
 
 
-def test_a_port_held_only_by_time_wait_is_free_and_a_listened_one_is_not():
-    listener = socket.socket()
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    port = listener.getsockname()[1]
-    assert not port_is_free(port)
-    client = socket.create_connection(("127.0.0.1", port))
-    accepted, _ = listener.accept()
-    accepted.close()  # the listening side closes first, as a killed QEMU's does: TIME_WAIT
-    client.recv(1)
-    client.close()
-    listener.close()
-    plain = socket.socket()
-    try:
-        plain.bind(("127.0.0.1", port))
-        raise AssertionError("no TIME_WAIT was made: the test shows nothing")
-    except OSError:
-        pass
-    finally:
-        plain.close()
-    assert port_is_free(port)
-    assert port_is_free(free_port())
+def test_the_lock_names_every_port_the_floor_promises_with_its_dependencies():
+    found = {p.name: p for p in ports.read()}
+    assert set(found) == {"libffi-dev", "libssl-dev", "zlib1g-dev", "libbz2-dev", "liblzma-dev",
+                          "libsqlite3-dev", "libyaml-dev", "libxml2-dev", "libxslt1-dev",
+                          "libjpeg-dev", "libpng-dev", "libfreetype-dev"}
+    assert found["libxslt1-dev"].deps == ("libxml2-dev",)
+    assert found["libfreetype-dev"].deps == ("zlib1g-dev", "libpng-dev")
+    for port in found.values():
+        assert set(port.deps) <= set(found) and len(port.sha256) == 64
+        assert port.pool_path.startswith("pool/main/") and port.pool_path.endswith(port.file)
+
+
+def test_a_missing_header_names_the_port_that_provides_it():
+    assert ports.providing("ffi.h").name == "libffi-dev"
+    assert ports.providing("libxml/parser.h").name == "libxml2-dev"
+    assert ports.providing("openssl/ssl.h").name == "libssl-dev"
+    assert ports.providing("nope.h") is None
+    lines = ["src/c/_cffi_backend.c:15:10: fatal error: ffi.h: No such file or directory"]
+    [hint] = why.hints(lines, floor=True)
+    assert hint.startswith("hint: ffi.h not found: add `floor-install libffi-dev` to before-all")
+    [plain] = why.hints(lines)  # no floor: no floor-install to offer
+    assert "floor-install" not in plain
+
+
+def test_apt_get_install_of_dev_packages_on_a_floor_box_is_told_to_use_floor_install():
+    line = apt_hint("apt-get update && sudo apt-get install -y libffi-dev libxml2-dev make",
+                    FLOOR)
+    assert line.startswith("before-all installs Debian's libffi-dev libxml2-dev with apt")
+    assert "use `floor-install libffi-dev libxml2-dev` instead" in line
+    assert apt_hint("sudo apt install -y libffi-dev", None) is None  # no floor: apt is right
+    assert apt_hint("apt-get install -y make", FLOOR) is None
+    assert apt_hint("echo libffi-dev", FLOOR) is None
+
+
+def test_the_hosts_cache_is_used_only_where_floor_install_runs():
+    assert wanted("floor-install libffi-dev", FLOOR)
+    assert not wanted("floor-install libffi-dev", None)
+    assert not wanted("make", FLOOR) and not wanted("", FLOOR)
+    assert ports.floor_env()["PKG_CONFIG_LIBDIR"] == "/opt/floor/ports/lib/pkgconfig"

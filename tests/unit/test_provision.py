@@ -13,7 +13,8 @@ from builder.images import boxes
 from builder.model import machine
 
 PROVISION = Path(__file__).resolve().parents[2] / "provision"
-SCRIPTS = sorted(p for p in PROVISION.glob("*.sh") if p.name != "lib.sh")  # lib.sh is sourced
+SOURCED = {"lib.sh", "floor-ports-recipes.sh"}  # sourced by the scripts, never run
+SCRIPTS = sorted(p for p in PROVISION.glob("*.sh") if p.name not in SOURCED)
 # Host-only scripts, and configure-base.sh (Debian root file systems only, where bash is Essential).
 BASH_SCRIPTS = {"bootstrap-debian.sh", "build-debian-box.sh", "configure-base.sh", "pack-box.sh",
                 "run-in-chroot.sh"}

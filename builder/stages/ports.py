@@ -1,0 +1,80 @@
+"""floor-install's results kept on the host: what a before-all built in the guest (one
+NAME-KEY.tar.gz per port, KEY a content hash of its tarball, recipes, toolchain and
+dependencies) is fetched into the host's cache afterwards and put back into the next guest
+before its before-all, so floor-install unpacks instead of compiling. A key that matches
+nothing (another toolchain, another recipe) is simply never used."""
+
+import re
+import time
+from pathlib import Path
+
+from .. import log
+from ..model.ports import BUILT, read as read_ports
+from ..paths import cache_dir, ensure_dir
+from ..transport.shell import q
+
+
+def wanted(before_all, floor):
+    """Only floor boxes have floor-install, and only a before-all that calls it needs this."""
+    return floor is not None and "floor-install" in (before_all or "")
+
+
+def _cache():
+    return ensure_dir(cache_dir() / "ports")
+
+
+def _guest_names(remote):
+    out = remote.check(f"ls -1 {q(BUILT)} 2>/dev/null || true")
+    return {n for n in out.split() if n.endswith(".tar.gz")}
+
+
+def restore(remote):
+    """Upload the host's cached builds the guest lacks; how many."""
+    have = _guest_names(remote)
+    sent = 0
+    for path in sorted(_cache().glob("*.tar.gz")):
+        if path.name not in have:
+            remote.put(path, BUILT / path.name)
+            sent += 1
+    return sent
+
+
+def keep(remote):
+    """Download the guest's new builds into the host's cache (atomically); how many."""
+    cache, got = _cache(), 0
+    for name in sorted(_guest_names(remote)):
+        dest = cache / name
+        if not dest.exists():
+            part = dest.with_name(dest.name + ".part")
+            remote.get(BUILT / name, part)
+            part.replace(dest)
+            got += 1
+    return got
+
+
+def around(remote, hook):
+    """Run `hook()` (the before-all) between `restore` and `keep`; say what moved."""
+    t0 = time.monotonic()
+    sent = restore(remote)
+    try:
+        hook()
+    finally:
+        got = keep(remote)
+        log.say(f"floor-install cache: {sent} build(s) restored from this host, {got} new "
+                f"kept in {Path(cache_dir()) / 'ports'} ({time.monotonic() - t0:.0f} s with "
+                "before-all)")
+
+
+def apt_hint(before_all, floor):
+    """A line for a before-all that installs Debian -dev packages on a floor box (their
+    libraries need a newer glibc and the floor compiler does not see them), naming the
+    floor-install ports to use instead; None when that does not apply."""
+    if floor is None or not re.search(r"\bapt(-get)?\s+(-\S+\s+)*install\b", before_all or ""):
+        return None
+    known = {p.name for p in read_ports()}
+    devs = [w for w in re.findall(r"\b[\w.+-]+-dev\b", before_all) if w in known]
+    if not devs:
+        return None
+    return (f"before-all installs Debian's {' '.join(devs)} with apt: on this floor box the "
+            "compiler does not see Debian's -dev packages (built for a newer glibc); use "
+            f"`floor-install {' '.join(devs)}` instead (README: System libraries)")
