@@ -232,3 +232,36 @@ def write_floor_probe(dest):
     """The floorprobe project (FLOOR_PROBE) in dest/floorprobe; returns that dir."""
     return write_project(dest, "floorprobe", c_source=None, files=FLOOR_PROBE,
                          dirname="floorprobe")
+
+
+# A C extension that calls libffi (ffi_call of a three-int add): it needs the system library
+# libffi, which on a floor box comes from `floor-install libffi-dev` (README: System libraries).
+FFI_PROBE_C = """
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <ffi.h>
+static int add3(int a, int b, int c) { return a + b + c; }
+static PyObject *answer(PyObject *self, PyObject *args) {
+    ffi_cif cif;
+    ffi_type *types[3] = {&ffi_type_sint, &ffi_type_sint, &ffi_type_sint};
+    int a = 40, b = 1, c = 1;
+    void *values[3] = {&a, &b, &c};
+    ffi_arg result;
+    if (ffi_prep_cif(&cif, FFI_DEFAULT_ABI, 3, &ffi_type_sint, types) != FFI_OK)
+        return PyErr_Format(PyExc_RuntimeError, "ffi_prep_cif failed");
+    ffi_call(&cif, FFI_FN(add3), &result, values);
+    return PyLong_FromLong((long)result);
+}
+static PyMethodDef methods[] = {{"answer", answer, METH_NOARGS, ""}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef mod = {PyModuleDef_HEAD_INIT, "vmwtestext", NULL, -1, methods};
+PyMODINIT_FUNC PyInit_vmwtestext(void) { return PyModule_Create(&mod); }
+"""
+
+
+def write_ffi_probe(dest):
+    """The ffiprobe project (module vmwtestext, answer() == 42 through libffi) in dest."""
+    setup = ("from setuptools import setup, Extension\n"
+             "setup(ext_modules=[Extension('vmwtestext', ['vmwtestext.c'], "
+             "libraries=['ffi'])])\n")
+    return write_project(dest, "ffiprobe", c_source=FFI_PROBE_C, files={"setup.py": setup},
+                         dirname="ffiprobe")

@@ -1,0 +1,65 @@
+"""System libraries at the floor, with a real VM of the default box: a C extension that needs
+libffi fails naming `ffi.h` and the `floor-install` to use; with `before-all = "floor-install
+libffi-dev"` and nothing else its wheel is manylinux2014 with that libffi grafted (built in the
+guest with the floor toolchain), proven under glibc 2.17 and working here; the next run takes
+the libffi build from the host's cache instead of compiling it again."""
+
+import json
+import re
+import zipfile
+
+import pytest
+
+from builder.paths import cache_dir
+from tests.integration import test_vm_build as vm
+from tests.support.hostpython import host_python
+from tests.support.projects import write_ffi_probe
+
+pytestmark = pytest.mark.vm
+
+
+def test_floor_install_makes_libffi_one_line_and_its_build_is_kept_on_the_host(tmp_path):
+    vm.build_box(vm.DEFAULT)
+    for old in (cache_dir() / "ports").glob("libffi-dev-*.tar.gz"):
+        old.unlink()  # the host's cache starts without a libffi build
+    project = write_ffi_probe(tmp_path)
+    out = tmp_path / "wheelhouse"
+    base = [vm.BIN / "vmwheel", "build", project, "--build", "cp311-*", "--output-dir", out]
+
+    bare = vm.run(*base)
+    assert bare.returncode == 1, bare.stdout[-3000:] + bare.stderr[-3000:]
+    assert "fatal error: ffi.h: No such file or directory" in bare.stdout, bare.stdout[-3000:]
+    assert "add `floor-install libffi-dev` to before-all" in bare.stdout
+    [failed] = json.loads((out / "report.json").read_text())["interpreters"]
+    assert any("ffi.h" in line for line in failed["why"]), failed
+
+    one_line = [*base, "-o", "before-all=floor-install libffi-dev"]
+    first = vm.run(*one_line)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    assert "floor-install cache: 0 build(s) restored from this host, 1 new kept" in first.stdout
+    [entry] = json.loads((out / "report.json").read_text())["interpreters"]
+    wheel = out / entry["wheel"]
+    assert "manylinux2014_x86_64" in wheel.name, wheel.name
+    assert entry["floor_proof"] == "imported under glibc 2.17"
+    (major, minor), verdict = vm.platform_tag_of(wheel)
+    assert (major, minor) <= (2, 17), verdict
+    with zipfile.ZipFile(wheel) as z:
+        grafted = [n for n in z.namelist()
+                   if re.fullmatch(r"ffiprobe\.libs/libffi-\w+\.so\.7.*", n)]
+    assert grafted, "libffi was not grafted into the wheel"
+    py = host_python("3.11")
+    if py is not None:
+        venv = tmp_path / "venv"
+        assert vm.run(py / "bin" / "python", "-m", "venv", venv).returncode == 0
+        assert vm.run(venv / "bin" / "pip", "install", "--no-index", wheel).returncode == 0
+        check = vm.run(venv / "bin" / "python", "-c",
+                       "import vmwtestext; print(vmwtestext.answer())", cwd=tmp_path)
+        assert check.stdout.strip() == "42", check.stderr
+
+    again = vm.run(*one_line, "-o", "resume=false")
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "floor-install cache: 1 build(s) restored from this host, 0 new kept" in again.stdout
+    log = (out / "logs" / vm.DEFAULT / "before-all.log").read_text()
+    assert "floor-install: libffi-dev 3.3 from the cache" in log, log[-2000:]
+    took = re.search(r"floor-install cache: .* \((\d+) s with before-all\)", again.stdout)
+    print(f"before-all with floor-install libffi-dev from the host's cache: {took.group(1)} s")
