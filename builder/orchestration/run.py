@@ -31,7 +31,7 @@ from . import machines, parallel
 from .options_io import effective_options
 
 HOOKS = ("before-build", "repair-wheel-command", "test-requires", "test-command",
-         "build-frontend")
+         "build-frontend", "build-timeout")
 
 
 class BuildRun:
