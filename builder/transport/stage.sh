@@ -3,7 +3,7 @@
 # by builder/transport/limits.py.
 #
 # COMMAND runs under sh in a session of its own (setsid: its own process group), with
-# VMWHEEL_STAGE=MARK in its environment and, unless SECONDS is 0, under
+# VMWHEEL_STAGE=MARK.PID (this script's) in its environment and, unless SECONDS is 0, under
 # `timeout -k 5 SECONDS` (TERM to the group at the limit, KILL 5 s later). Its stdout and stderr
 # reach ours through two FIFOs that this script reads. Once COMMAND has exited (or timed out),
 # what it left running is killed: its process group, and every process whose environment still
@@ -13,7 +13,9 @@
 # Exit code: COMMAND's; 124 (or 137) when the limit ended it; 125 when this script could not
 # set up.
 
-limit=$1 mark=$2 command=$3
+# The mark is unique to this run of the wrapper: a retried command (the same line sent again
+# after a broken link) has its own, and the first run's sweep never kills the second's.
+limit=$1 mark=$2.$$ command=$3
 fifos=$(mktemp -d) || exit 125
 trap 'rm -rf "$fifos"' EXIT
 mkfifo "$fifos/out" "$fifos/err" || exit 125

@@ -65,6 +65,16 @@ def test_what_a_command_leaves_running_is_killed_when_it_exits(sleeper, leaves):
     assert alive(sleeper) == []
 
 
+def test_a_retried_command_is_not_killed_by_its_first_run(sleeper):
+    """After a broken link the same line is sent again; the first run, still going in the
+    guest, must not sweep the second one's processes when it ends (it did: exit 137)."""
+    mark = "m-" + uuid.uuid4().hex
+    second = subprocess.Popen(["sh", "-c", wrapped(f"{sleeper} 1.5", 0, mark)])
+    time.sleep(0.3)
+    first, _ = run(wrapped("sleep 0.2", 0, mark))
+    assert first.returncode == 0 and second.wait(timeout=10) == 0
+
+
 def test_a_daemon_that_drops_its_mark_survives_but_the_stage_still_ends(sleeper):
     """`env -i` (or sudo) clears the mark and setsid leaves the group: that one is not found,
     and holds the command's stdout; the wrapper stops reading 2 s after the command's exit."""
