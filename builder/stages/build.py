@@ -86,7 +86,7 @@ class Builder:
         log_file.flush()
         guard = Guard(name, self.hooks.get("build-timeout", DEFAULT_TIMEOUT))
         code, out = self.remote.call(guard.line(command), env=dict(self.env, **(env or {})),
-                                     log=log_file, cwd=cwd)
+                                     log=log_file, cwd=cwd, what=shown or command)
         if code != 0:
             raise StageFailed(guard.failure(code, log_file), out)
         return out
