@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.hostpython import host_python
+from tests.support.procs import kill_all, marked_sleep
 from tests.support.sshhost import SSHHost
 
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
@@ -75,6 +76,15 @@ def offline_index():
     import virtualenv.seed.wheels.embed as embed
 
     return Path(embed.__file__).parent
+
+
+@pytest.fixture
+def sleeper(tmp_path):
+    """A `sleep` that tests/support/procs.alive finds; whatever still runs it at the end of
+    the test (after a failure) is killed."""
+    path = marked_sleep(tmp_path)
+    yield path
+    kill_all(path)
 
 
 class FaultLog:

@@ -31,9 +31,9 @@ def to_bool(value, where):
     raise BadValue("true or false")
 
 
-def int_in(low, high):
-    """A whole number in [low, high], or 0 for "the machine's own"; bool is not a number."""
-    allowed = f"0 (the machine's) or a whole number from {low} to {high}"
+def int_in(low, high, zero="the machine's"):
+    """A whole number in [low, high], or 0 (which means `zero`); bool is not a number."""
+    allowed = f"0 ({zero}) or a whole number from {low} to {high}"
 
     def convert(value, where):
         if isinstance(value, bool) or isinstance(value, float):

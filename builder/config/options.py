@@ -26,6 +26,7 @@ else:  # pragma: no cover - Python 3.9/3.10
     import tomli as tomllib
 
 DEFAULT_REPAIR = "auditwheel repair --plat {plat} -w {dest_dir} {wheel}"
+DEFAULT_TIMEOUT = 3600  # seconds for each user stage of each interpreter (build-timeout)
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,10 @@ OPTIONS = [
            "pytest {project}/tests"),
     Option("build-frontend", one_of("pip", "build"), "pip", "pip (pip wheel) or build "
            "(python -m build)", "build"),
+    Option("build-timeout", int_in(1, 7 * 86400, zero="no limit"), DEFAULT_TIMEOUT,
+           "seconds each user stage may take (before-all, and per interpreter before-build, "
+           "build, repair, test, floor); then its processes are killed and it fails (0: no "
+           "limit)", "7200"),
     Option("output-dir", to_output_dir, "wheelhouse", "where wheels, SHA256SUMS, report.json and "
            "logs go", "dist"),
     Option("provider", one_of("libvirt"), "libvirt", "Vagrant provider (libvirt)", "libvirt"),

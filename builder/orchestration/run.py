@@ -33,7 +33,7 @@ from . import machines, parallel
 from .options_io import effective_options
 
 HOOKS = ("before-build", "repair-wheel-command", "test-requires", "test-command",
-         "build-frontend")
+         "build-frontend", "build-timeout")
 
 
 class BuildRun:
@@ -189,8 +189,19 @@ class BuildRun:
                     else:
                         before_all()
                 except StageFailed as exc:
+                    self._jobs(host, remote, planned, plat)  # a plain SSH host's interpreters
                     fail_pending(planned, f"{exc}; see {hook_log.name}")
                     return
+        jobs = self._jobs(host, remote, planned, plat)
+        t0 = time.monotonic()
+        try:
+            parallel.build_all(builder, remote, jobs, self.opts["parallel"] or host.cpus)
+        finally:  # the wall time of the interpreters' stages, next to their own durations
+            self.timings[f"builds {host.name}"] = time.monotonic() - t0
+
+    def _jobs(self, host, remote, planned, plat):
+        """[(tag, python, result)] of the build host's interpreters still to build; those the
+        plan did not list (every one, on a plain SSH host) are added to `planned`."""
         by_tag = {r.tag: r for r in planned}
         policy, arch = split_platform(plat)
         jobs = []
@@ -204,11 +215,7 @@ class BuildRun:
                 planned.append(r)
             if r.pending:
                 jobs.append((tag, python, r))
-        t0 = time.monotonic()
-        try:
-            parallel.build_all(builder, remote, jobs, self.opts["parallel"] or host.cpus)
-        finally:  # the wall time of the interpreters' stages, next to their own durations
-            self.timings[f"builds {host.name}"] = time.monotonic() - t0
+        return jobs
 
     def _exit_code(self):
         report.print_summary(self.results, self.out.path)

@@ -5,8 +5,10 @@ the before-build hook, the wheel built with build isolation (pip or build; in a 
 holds a compile slot, stages/slots.py), the repair command (auditwheel), `auditwheel show`, the
 test command in a fresh venv (default: import every top-level module), on a floor host the floor
 proof (the wheel imported under the floor's own old glibc loader), the sha256 in the guest, the
-fetch to the wheelhouse. Every stage is timed into the result, logged under `==> [stage]` in
-logs/<machine>/<tag>.log and shown on the display. One interpreter failing never stops the
+fetch to the wheelhouse. The stages that run the user's commands (before-build, build, repair,
+test, floor) are limited by the build timeout and leave no process behind (transport/limits.py).
+Every stage is timed into the result, logged under `==> [stage]` in logs/<machine>/<tag>.log
+and shown on the display. One interpreter failing never stops the
 others, and never touches wheels already fetched.
 """
 
@@ -16,29 +18,25 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from .. import log
-from ..config.options import DEFAULT_REPAIR
+from ..config.options import DEFAULT_REPAIR, DEFAULT_TIMEOUT
 from ..errors import VmwheelError
 from ..model.result import Result, Status, row
 from ..output.display import NullDisplay, Tee
+from ..transport.limits import Guard
 from ..transport.shell import fill, q
 from . import symbols, toonew, why
 from .floor import floor_failure
 from .slots import held
-from .work import Work
+from .work import StageFailed, Work
 from .guest import GUEST_ROOT, IMPORT_TEST, guest_ca
-
-
-class StageFailed(Exception):
-    def __init__(self, message, output=""):
-        super().__init__(message)
-        self.output = output  # the failed command's stdout, when a stage wants to read it
 
 
 class Builder:
     """Builds one source for the interpreters of one build host.
 
     `hooks` (optional): before-build, repair-wheel-command, test-requires, test-command,
-    build-frontend; `env`: what every guest command gets; `root`: its run dir, made anew.
+    build-frontend, build-timeout; `env`: what every guest command gets; `root`: its run dir,
+    made anew.
     """
 
     def __init__(self, remote, source, wheelhouse, plat, log_dir, env, hooks=None,
@@ -82,13 +80,15 @@ class Builder:
                  env=extra_env, shown=command)
 
     def run(self, name, command, log_file, cwd=None, env=None, shown=None):
-        """Run one guest command under the `==> [name]` header; StageFailed if it fails."""
+        """Run one guest command under the `==> [name]` header; StageFailed if it fails (or
+        runs out of time: a Guard limits the user's stages)."""
         log_file.write(f"\n==> [{name}] {shown or command}\n")
         log_file.flush()
-        code, out = self.remote.call(command, env=dict(self.env, **(env or {})), log=log_file,
-                                     cwd=cwd)
+        guard = Guard(name, self.hooks.get("build-timeout", DEFAULT_TIMEOUT))
+        code, out = self.remote.call(guard.line(command), env=dict(self.env, **(env or {})),
+                                     log=log_file, cwd=cwd, what=shown or command)
         if code != 0:
-            raise StageFailed(f"{name} failed (exit {code})", out)
+            raise StageFailed(guard.failure(code, log_file), out)
         return out
 
     def build_one(self, tag, python, result=None):

@@ -6,6 +6,14 @@ from pathlib import PurePosixPath
 from ..model.result import Result
 
 
+class StageFailed(Exception):
+    """A stage failed; its message is the interpreter's one-line reason."""
+
+    def __init__(self, message, output=""):
+        super().__init__(message)
+        self.output = output  # the failed command's stdout, when a stage wants to read it
+
+
 @dataclass
 class Work:
     """One interpreter's way through the stages."""

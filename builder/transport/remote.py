@@ -159,9 +159,9 @@ class Remote:
                 delay *= 2
                 self.reconnects += 1
 
-    def call(self, command, env=None, log=None, cwd=None):
+    def call(self, command, env=None, log=None, cwd=None, what=None):
         """Run `command` (a shell string) in the guest; return (exit code, stdout).
-        Output also goes to the file object `log`."""
+        Output also goes to the file object `log`; `what` names the command in errors."""
         def run(c):
             res = c.run(command_line(command, env, cwd), hide=True, warn=True, in_stream=False,
                         out_stream=log, err_stream=log)
@@ -169,7 +169,7 @@ class Remote:
                 raise paramiko.SSHException("connection closed before the command finished")
             return res
 
-        res = self._retrying(f"running `{command[:60]}`", run)
+        res = self._retrying(f"running `{' '.join((what or command).split())[:60]}`", run)
         return res.exited, res.stdout
 
     def check(self, command, **kwargs):

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from builder.transport.ports import free_port
+from tests.support.cli import CHECKOUT
 from tests.support.sshhost import known_hosts_line
 
 BIN = Path(sys.executable).parent
@@ -93,7 +94,7 @@ class Farm:
             "--python-root", str(python_tree), "--guest-dir", self.guest_dir(name),
             "--machine", machine, *tls_flags(self.tls)],
             {"PATH": "/usr/bin:/bin", "HOME": str(self.root), "CI": "true",
-             "VMWHEEL_CACHE_DIR": str(self.root / f"cache-{name}")})
+             "VMWHEEL_CACHE_DIR": str(self.root / f"cache-{name}"), "PYTHONPATH": CHECKOUT})
 
     def add_vm_worker(self, name, machine, vms=1):
         """`vmwheel worker` booting VMs of `machine` on this host (its boxes, its cache)."""

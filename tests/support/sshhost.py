@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from builder.transport.ports import free_port
+from tests.support.cli import CHECKOUT
 
 SSHD = "/usr/sbin/sshd"
 SFTP = "/usr/lib/openssh/sftp-server"
@@ -92,7 +93,7 @@ def guest_environment(offline_index, plat="manylinux_2_36_x86_64"):
 def command_env(tmp_path):
     """The environment of a `vmwheel` command in tests: tmp_path as HOME and cache, CI set."""
     return {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "CI": "true",
-            "VMWHEEL_CACHE_DIR": str(tmp_path / "cache")}
+            "VMWHEEL_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": CHECKOUT}
 
 
 def vmwheel_over_ssh(host, python_tree, offline_index, tmp_path, sdist, command="build",

@@ -40,9 +40,16 @@ def one_line(res, code):
     (["build", "x", "--output-dir", "/"], {}, "for option 'output-dir'"),
     (["build", "x"], {"VMWHEEL_OUTPUT_DIR": ""}, "for option 'output-dir'"),
     (["build", "x", "--environment", "A B=x"], {}, "bad environment entry"),
+    (["build", "x", "--build-timeout", "-1"], {}, "bad value '-1' for option 'build-timeout'"),
+    (["build", "x", "-o", "build-timeout=1.5"], {}, "bad value '1.5' for option 'build-timeout'"),
+    (["build", "x"], {"VMWHEEL_BUILD_TIMEOUT": "1h"}, "bad value '1h' for option 'build-timeout'"),
+    (["build", "x", "--build-timeout", "604801"], {}, "for option 'build-timeout'"),
 ])
 def test_refused_before_anything_runs(tmp_path, args, env, says):
-    assert says in one_line(vmwheel(tmp_path, *args, env=env), 2)
+    line = one_line(vmwheel(tmp_path, *args, env=env), 2)
+    assert says in line
+    if "build-timeout" in says:  # and what to do
+        assert line.endswith("; use 0 (no limit) or a whole number from 1 to 604800"), line
     assert sorted(p.name for p in tmp_path.iterdir()) in ([], ["cache"])
 
 
@@ -52,6 +59,9 @@ def test_refused_before_anything_runs(tmp_path, args, env, says):
     ('\n[tool.vmwheel]\nmemory = true\n', "for option 'memory'"),
     ('\n[tool.vmwheel]\ncpus = 1.5\n', "for option 'cpus'"),
     ('\n[tool.vmwheel]\nbefore-all = 5\n', "for option 'before-all'"),
+    ('\n[tool.vmwheel]\nbuild-timeout = -5\n', "bad value -5 for option 'build-timeout'"),
+    ('\n[tool.vmwheel]\nbuild-timeout = 2.5\n', "for option 'build-timeout'"),
+    ('\n[tool.vmwheel]\nbuild-timeout = true\n', "for option 'build-timeout'"),
 ])
 def test_a_project_file_with_bad_types(tmp_path, pyproject_extra, says):
     sdist = make_sdist(tmp_path / "src", pyproject_extra=pyproject_extra)

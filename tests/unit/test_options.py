@@ -24,6 +24,7 @@ EXAMPLES = [
     ("test-requires", "pytest hypothesis", ["pytest", "hypothesis"]),
     ("test-command", "pytest {project}/tests", "pytest {project}/tests"),
     ("build-frontend", "build", "build"),
+    ("build-timeout", "240", 240),
     ("output-dir", "dist", "dist"),
     ("provider", "libvirt", "libvirt"),
     ("driver", "qemu", "qemu"),
