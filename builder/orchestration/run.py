@@ -176,18 +176,13 @@ class BuildRun:
         t0 = time.monotonic()
         builder.upload(ca)
         self.timings[f"upload {host.name}"] = time.monotonic() - t0
-        if self.opts["before-all"]:
-            for hint in filter(None, [ports.apt_hint(self.opts["before-all"], host.floor)]):
-                log.say(hint)
+        command = self.opts["before-all"]
+        if command:
             ensure_dir(log_dir)
             with open(log_dir / "before-all.log", "w") as hook_log:
-                def before_all():
-                    builder.run_hook("before-all", self.opts["before-all"], hook_log)
-                try:
-                    if ports.wanted(self.opts["before-all"], host.floor):
-                        ports.around(remote, before_all)
-                    else:
-                        before_all()
+                try:  # on a floor box, with floor-install's builds kept on this host
+                    ports.before_all(remote, host.floor, command, lambda: builder.run_hook(
+                        "before-all", command, hook_log))
                 except StageFailed as exc:
                     self._jobs(host, remote, planned, plat)  # a plain SSH host's interpreters
                     fail_pending(planned, f"{exc}; see {hook_log.name}")

@@ -14,6 +14,18 @@ from ..paths import cache_dir, ensure_dir
 from ..transport.shell import q
 
 
+def before_all(remote, floor, command, run):
+    """Run the before-all (`run()`); on a floor box, first a line if it installs Debian -dev
+    packages with apt, and around it the host's cache when it calls floor-install."""
+    hint = apt_hint(command, floor)
+    if hint:
+        log.say(hint)
+    if wanted(command, floor):
+        around(remote, run)
+    else:
+        run()
+
+
 def wanted(before_all, floor):
     """Only floor boxes have floor-install, and only a before-all that calls it needs this."""
     return floor is not None and "floor-install" in (before_all or "")
