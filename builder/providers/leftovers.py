@@ -18,6 +18,9 @@ from ..host import prepare, vagrantcli
 from ..paths import instance, libvirt_dir, storage_pool
 
 
+UNKNOWN = "state unknown: libvirtd does not answer"
+
+
 def domain_name(machine, slot=0):
     """The libvirt domain of an instance: Vagrant's prefix (vagrant-libvirt's default_prefix,
     set from the runtime file) plus the machine's name."""
@@ -67,7 +70,12 @@ def find(machine, slot=0):
     no run holds it (instances.in_use)."""
     domain = domain_name(machine, slot)
     res = prepare.virsh("domstate", domain, check=False)
-    state = res.stdout.strip() if res.returncode == 0 else None
+    if res.returncode == 0:
+        state = res.stdout.strip()
+    elif prepare.libvirt_reachable():  # virsh says only "failed to get domain"
+        state = None
+    else:  # libvirtd does not answer: the domain may well run (its disk is then in use)
+        state = UNKNOWN
     disk = disk_path(machine, slot)
     orphan = disk if state is None and disk.exists() else None
     return Leftover(machine, slot, domain, state, orphan,
@@ -76,7 +84,9 @@ def find(machine, slot=0):
 
 def remove(left):
     """Destroy and undefine the domain, delete its disk, forget Vagrant's record of it.
-    True when nothing of it is left."""
+    True when nothing of it is left; False, touching nothing, while libvirtd does not answer."""
+    if left.state == UNKNOWN:
+        return False
     if left.state is not None:
         prepare.virsh("destroy", left.domain, check=False)
         prepare.virsh("undefine", left.domain, "--managed-save", "--snapshots-metadata",

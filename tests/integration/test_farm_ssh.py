@@ -222,7 +222,7 @@ def test_ctrl_c_on_the_client_cancels_its_jobs_on_the_workers(farm_of, tmp_path,
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, out + err
     assert err.strip().splitlines()[-1] == \
-        "vmwheel: interrupted; wheels already fetched are kept"
+        "vmwheel: interrupted (Ctrl-C); wheels already fetched are kept"
     deadline = time.monotonic() + 60  # the running job unwinds on its worker
     while "cancelled by the client" not in farm.log(name) and time.monotonic() < deadline:
         time.sleep(0.5)

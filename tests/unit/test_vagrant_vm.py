@@ -79,6 +79,21 @@ def test_a_disk_left_by_a_killed_run_is_found_and_removed(tmp_path, monkeypatch)
     assert not leftovers.find(name) and leftovers.clear(name)
 
 
+def test_while_libvirtd_does_not_answer_nothing_is_removed(tmp_path, monkeypatch):
+    """With libvirtd gone the guest runs on (its QEMU does not need it) and its disk is in use:
+    the disk is not an orphan, and the end of the run stops that QEMU instead (vagrant_vm)."""
+    monkeypatch.setenv("VMWHEEL_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("VMWHEEL_LIBVIRT_URI", f"qemu+unix:///system?socket={tmp_path}/none")
+    monkeypatch.setattr(leftovers, "libvirt_dir", lambda: tmp_path / "pool")
+    disk = leftovers.disk_path(get().name)
+    disk.parent.mkdir(parents=True)
+    disk.write_bytes(b"in use")
+    left = leftovers.find(get().name)
+    assert left.state == leftovers.UNKNOWN and left.disk is None
+    assert not leftovers.remove(left) and not leftovers.clear(get().name)
+    assert disk.read_bytes() == b"in use"
+
+
 def test_only_a_running_vm_kept_with_keep_vm_is_not_a_leftover():
     def left(state, kept):
         return leftovers.Leftover("m", 0, "vmwheel-x-m", state, None, kept)
