@@ -164,8 +164,8 @@ class Builder:
     def _why_too_new(self, w, exc):
         """The repair's failure, naming the libraries and symbols when the wheel's tree needs
         symbol versions the target does not allow ("too-recent versioned symbols"; toonew.py)."""
-        code, listing = self.remote.call(
-            toonew.listing_command(w.python, w.dir / "dist" / w.built), env=self.env)
+        code, listing = self.remote.call(toonew.listing_command(
+            w.python, w.dir / "dist" / w.built), env=self.env, keep=toonew.LISTING_KEEP)
         found = toonew.too_new(listing, self.plat) if code == 0 else []
         if not found:
             return exc

@@ -17,6 +17,7 @@ from importlib import resources
 from ..transport.shell import q
 
 MARK = "@@elf "
+LISTING_KEEP = 64 << 20  # bytes of the listing read back (a wheel's tree lists far less)
 UNDEFINED = re.compile(r"\*UND\*\s+\S+\s+\(?([A-Z][A-Z_]*)_([\d.]+|[A-Z_]+)\)?\s+(\S+)\s*$")
 
 
