@@ -20,6 +20,7 @@ from ..images import boxes
 from ..model.arch import split_platform
 from ..model.result import Status, fail_pending, row
 from ..output import report, resume
+from ..output.logcap import capped
 from ..output.wheelhouse import Wheelhouse
 from ..paths import cache_dir, ensure_dir
 from ..providers.ssh_host import SSHHost
@@ -31,7 +32,7 @@ from . import machines, parallel
 from .options_io import effective_options
 
 HOOKS = ("before-build", "repair-wheel-command", "test-requires", "test-command",
-         "build-frontend")
+         "build-frontend", "log-cap")
 
 
 class BuildRun:
@@ -174,7 +175,7 @@ class BuildRun:
         self.timings[f"upload {host.name}"] = time.monotonic() - t0
         if self.opts["before-all"]:
             ensure_dir(log_dir)
-            with open(log_dir / "before-all.log", "w") as hook_log:
+            with capped(log_dir / "before-all.log", self.opts["log-cap"]) as hook_log:
                 try:
                     builder.run_hook("before-all", self.opts["before-all"], hook_log)
                 except StageFailed as exc:

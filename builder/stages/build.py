@@ -5,10 +5,9 @@ the before-build hook, the wheel built with build isolation (pip or build; in a 
 holds a compile slot, stages/slots.py), the repair command (auditwheel), `auditwheel show`, the
 test command in a fresh venv (default: import every top-level module), on a floor host the floor
 proof (the wheel imported under the floor's own old glibc loader), the sha256 in the guest, the
-fetch to the wheelhouse. Every stage is timed into the result, logged under `==> [stage]` in
-logs/<machine>/<tag>.log and shown on the display. One interpreter failing never stops the
-others, and never touches wheels already fetched.
-"""
+fetch to the wheelhouse. Every stage is timed, logged under `==> [stage]` in logs/<machine>/
+<tag>.log (head and tail within log-cap, output/logcap.py) and shown on the display. One
+interpreter failing never stops the others, and never touches wheels already fetched."""
 
 import copy
 import time
@@ -20,6 +19,7 @@ from ..config.options import DEFAULT_REPAIR
 from ..errors import VmwheelError
 from ..model.result import Result, Status, row
 from ..output.display import NullDisplay, Tee
+from ..output.logcap import DEFAULT_CAP, capped
 from ..transport.shell import fill, q
 from . import symbols, toonew
 from .floor import floor_failure
@@ -38,7 +38,7 @@ class Builder:
     """Builds one source for the interpreters of one build host.
 
     `hooks` (optional): before-build, repair-wheel-command, test-requires, test-command,
-    build-frontend; `env`: what every guest command gets; `root`: its run dir, made anew.
+    build-frontend, log-cap; `env`: what every guest command gets; `root`: its run dir, made anew.
     """
 
     def __init__(self, remote, source, wheelhouse, plat, log_dir, env, hooks=None,
@@ -104,7 +104,7 @@ class Builder:
         who = key if self.labelled else tag  # what its lines start with
         bindir = self.python_root / tag / "bin"
         path_env = {"PATH": f"{bindir}:{self.env.get('PATH', '/usr/local/bin:/usr/bin:/bin')}"}
-        with open(log_path, "w") as logfile:
+        with capped(log_path, self.hooks.get("log-cap", DEFAULT_CAP)) as logfile:
             w = Work(tag, result, Tee(logfile, self.display.echo()), self.work_root / tag,
                      bindir, path_env)
             try:
