@@ -21,7 +21,7 @@ from ..model.result import Result, Status, row
 from ..output.display import NullDisplay, Tee
 from ..output.logcap import DEFAULT_CAP, capped
 from ..transport.shell import fill, q
-from . import symbols, toonew
+from . import starved, symbols, toonew
 from .floor import floor_failure
 from .slots import held
 from .work import Work
@@ -88,7 +88,7 @@ class Builder:
         code, out = self.remote.call(command, env=dict(self.env, **(env or {})), log=log_file,
                                      cwd=cwd)
         if code != 0:
-            raise StageFailed(f"{name} failed (exit {code})", out)
+            raise StageFailed(starved.failure(name, code, self.remote.said), out)
         return out
 
     def build_one(self, tag, python, result=None):
