@@ -49,7 +49,7 @@ class Display(NullDisplay):
         self.console = Console()
         self.live = None
         self._log_state = None
-        self._echo = Throttle(sys.stdout) if verbose and mode != "quiet" else None
+        self._echo = Throttle() if verbose and mode != "quiet" else None
 
     def __enter__(self):
         if self.mode == "live":
@@ -105,11 +105,12 @@ class Display(NullDisplay):
 class Throttle:
     """A text stream passed on to `stream` at most `rate` lines a second (a burst of `burst`),
     a line counted for every LINE characters: what comes faster is left out, and a line says
-    how many lines were, before the next output that passes or at the next flush."""
+    how many lines were, before the next output that passes or at the next flush. No
+    `stream`: sys.stdout as it is at each write (the live display redirects it)."""
 
     LINE = 200
 
-    def __init__(self, stream, rate=50, burst=500, clock=time.monotonic):
+    def __init__(self, stream=None, rate=50, burst=500, clock=time.monotonic):
         self.stream, self.rate, self.burst, self.clock = stream, rate, burst, clock
         self.budget, self.last, self.dropped = burst, clock(), 0
         self.lock = threading.Lock()  # builds running alongside share it
@@ -125,18 +126,22 @@ class Throttle:
                 return
             self.budget -= cost
             self._note()
-            self.stream.write(text)
+            self.out.write(text)
+
+    @property
+    def out(self):
+        return self.stream or sys.stdout
 
     def _note(self):
         if self.dropped:
-            self.stream.write(f"\n[vmwheel: {self.dropped:,} lines of output not shown (more "
-                              f"than {self.rate} a second); see the log]\n")
+            self.out.write(f"\n[vmwheel: {self.dropped:,} lines of output not shown (more than "
+                           f"{self.rate} a second); see the log]\n")
             self.dropped = 0
 
     def flush(self):
         with self.lock:
             self._note()
-            self.stream.flush()
+            self.out.flush()
 
 
 class Tee:
