@@ -48,6 +48,22 @@ def int_in(low, high, zero="the machine's"):
     return convert
 
 
+SIZE = re.compile(r"(\d+)\s*([KMG]?)(I?B)?", re.IGNORECASE)
+
+
+def to_size(value, where):
+    """A size in bytes: a whole number, or with K, M or G (powers of 1024: 10M, 512K, 1GiB, 2 MB);
+    0 means no limit."""
+    allowed = "0 (no cap) or a size of at least 1K: bytes, or with K, M or G (10M)"
+    m = None if isinstance(value, (bool, float)) else SIZE.fullmatch(str(value).strip())
+    if not m:
+        raise BadValue(allowed)
+    n = int(m.group(1)) << {"": 0, "K": 10, "M": 20, "G": 30}[m.group(2).upper()]
+    if 0 < n < 1024:
+        raise BadValue(allowed)
+    return n
+
+
 def to_list(value, where):
     if isinstance(value, (dict, bool, int, float)):
         raise BadValue("a list of words (a TOML array or a space-separated string)")

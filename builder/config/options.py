@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 from .. import log
 from ..errors import ConfigurationError
+from ..output.logcap import DEFAULT_CAP
 from .converters import (BadValue, int_in, one_of, to_archs, to_bool, to_env, to_list,
-                         to_output_dir, to_selectors, to_str, to_targets)
+                         to_output_dir, to_selectors, to_size, to_str, to_targets)
 from .selectors import matches
 
 if sys.version_info >= (3, 11):
@@ -83,6 +84,8 @@ OPTIONS = [
            "limit)", "7200"),
     Option("output-dir", to_output_dir, "wheelhouse", "where wheels, SHA256SUMS, report.json and "
            "logs go", "dist"),
+    Option("log-cap", to_size, DEFAULT_CAP, "the most each interpreter's log keeps of guest "
+           "output: its head and tail, with a line saying how much was cut (0: no cap)", "50M"),
     Option("provider", one_of("libvirt"), "libvirt", "Vagrant provider (libvirt)", "libvirt"),
     Option("driver", one_of("", "kvm", "qemu"), "", "libvirt driver: kvm or qemu (default: "
            "probe)", "qemu"),

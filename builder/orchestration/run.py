@@ -21,6 +21,7 @@ from ..model.arch import split_platform
 from ..model.ports import floor_env
 from ..model.result import Status, fail_pending, row
 from ..output import report, resume
+from ..output.logcap import capped
 from ..output.wheelhouse import Wheelhouse
 from ..paths import cache_dir, ensure_dir
 from ..providers.ssh_host import SSHHost
@@ -33,7 +34,7 @@ from . import machines, parallel
 from .options_io import effective_options
 
 HOOKS = ("before-build", "repair-wheel-command", "test-requires", "test-command",
-         "build-frontend", "build-timeout")
+         "build-frontend", "build-timeout", "log-cap")
 
 
 class BuildRun:
@@ -179,7 +180,7 @@ class BuildRun:
         command = self.opts["before-all"]
         if command:
             ensure_dir(log_dir)
-            with open(log_dir / "before-all.log", "w") as hook_log:
+            with capped(log_dir / "before-all.log", self.opts["log-cap"]) as hook_log:
                 try:  # on a floor box, with floor-install's builds kept on this host
                     ports.before_all(remote, host.floor, command, lambda: builder.run_hook(
                         "before-all", command, hook_log))

@@ -3,12 +3,14 @@
 live   a rich display: one row per interpreter with its stage and elapsed time (a terminal);
 plain  one line per event (not a terminal, or CI=true);
 quiet  errors and the final table only (-q).
--v adds every guest command's output to the terminal (it always goes to the logs).
+-v adds guest commands' output to the terminal (it always goes to the logs), at most RATE
+lines a second: a flood is shown as a line saying how many lines were left out.
 """
 
 import contextlib
 import os
 import sys
+import threading
 import time
 
 from rich.console import Console
@@ -47,6 +49,7 @@ class Display(NullDisplay):
         self.console = Console()
         self.live = None
         self._log_state = None
+        self._echo = Throttle() if verbose and mode != "quiet" else None
 
     def __enter__(self):
         if self.mode == "live":
@@ -95,8 +98,50 @@ class Display(NullDisplay):
             log.say(f"{key}: {stage}")
 
     def echo(self):
-        """A stream for guest output in -v mode, else None."""
-        return sys.stdout if self.verbose and self.mode != "quiet" else None
+        """A stream for guest output in -v mode (one for every build), else None."""
+        return self._echo
+
+
+class Throttle:
+    """A text stream passed on to `stream` at most `rate` lines a second (a burst of `burst`),
+    a line counted for every LINE characters: what comes faster is left out, and a line says
+    how many lines were, before the next output that passes or at the next flush. No
+    `stream`: sys.stdout as it is at each write (the live display redirects it)."""
+
+    LINE = 200
+
+    def __init__(self, stream=None, rate=50, burst=500, clock=time.monotonic):
+        self.stream, self.rate, self.burst, self.clock = stream, rate, burst, clock
+        self.budget, self.last, self.dropped = burst, clock(), 0
+        self.lock = threading.Lock()  # builds running alongside share it
+
+    def write(self, text):
+        with self.lock:
+            now = self.clock()
+            self.budget = min(self.burst, self.budget + (now - self.last) * self.rate)
+            self.last = now
+            cost = max(text.count("\n"), len(text) // self.LINE)
+            if cost > self.budget:
+                self.dropped += max(cost, 1)
+                return
+            self.budget -= cost
+            self._note()
+            self.out.write(text)
+
+    @property
+    def out(self):
+        return self.stream or sys.stdout
+
+    def _note(self):
+        if self.dropped:
+            self.out.write(f"\n[vmwheel: {self.dropped:,} lines of output not shown (more than "
+                           f"{self.rate} a second); see the log]\n")
+            self.dropped = 0
+
+    def flush(self):
+        with self.lock:
+            self._note()
+            self.out.flush()
 
 
 class Tee:

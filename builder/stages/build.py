@@ -8,8 +8,8 @@ proof (the wheel imported under the floor's own old glibc loader), the sha256 in
 fetch to the wheelhouse. The stages that run the user's commands (before-build, build, repair,
 test, floor) are limited by the build timeout and leave no process behind (transport/limits.py).
 Every stage is timed into the result, logged under `==> [stage]` in logs/<machine>/<tag>.log
-and shown on the display. One interpreter failing never stops the
-others, and never touches wheels already fetched.
+(head and tail within log-cap, output/logcap.py) and shown on the display. One interpreter
+failing never stops the others, and never touches wheels already fetched.
 """
 
 import copy
@@ -22,9 +22,10 @@ from ..config.options import DEFAULT_REPAIR, DEFAULT_TIMEOUT
 from ..errors import VmwheelError
 from ..model.result import Result, Status, row
 from ..output.display import NullDisplay, Tee
+from ..output.logcap import DEFAULT_CAP, capped
 from ..transport.limits import Guard
 from ..transport.shell import fill, q
-from . import symbols, toonew, why
+from . import starved, symbols, toonew, why
 from .floor import floor_failure
 from .slots import held
 from .work import StageFailed, Work
@@ -35,8 +36,8 @@ class Builder:
     """Builds one source for the interpreters of one build host.
 
     `hooks` (optional): before-build, repair-wheel-command, test-requires, test-command,
-    build-frontend, build-timeout; `env`: what every guest command gets; `root`: its run dir,
-    made anew.
+    build-frontend, build-timeout, log-cap; `env`: what every guest command gets; `root`: its
+    run dir, made anew.
     """
 
     def __init__(self, remote, source, wheelhouse, plat, log_dir, env, hooks=None,
@@ -88,7 +89,8 @@ class Builder:
         code, out = self.remote.call(guard.line(command), env=dict(self.env, **(env or {})),
                                      log=log_file, cwd=cwd, what=shown or command)
         if code != 0:
-            raise StageFailed(guard.failure(code, log_file), out)
+            raise StageFailed(guard.failure(code, log_file) if guard.expired(code) else
+                              starved.failure(name, code, self.remote.said), out)
         return out
 
     def build_one(self, tag, python, result=None):
@@ -104,7 +106,7 @@ class Builder:
         who = key if self.labelled else tag  # what its lines start with
         bindir = self.python_root / tag / "bin"
         path_env = {"PATH": f"{bindir}:{self.env.get('PATH', '/usr/local/bin:/usr/bin:/bin')}"}
-        with open(log_path, "w") as logfile:
+        with capped(log_path, self.hooks.get("log-cap", DEFAULT_CAP)) as logfile:
             w = Work(tag, result, Tee(logfile, self.display.echo()), self.work_root / tag,
                      bindir, path_env)
             try:

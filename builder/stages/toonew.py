@@ -17,6 +17,7 @@ from importlib import resources
 from ..transport.shell import q
 
 MARK = "@@elf "
+LISTING_KEEP = 64 << 20  # bytes of the listing read back (a wheel's tree lists far less)
 UNDEFINED = re.compile(r"\*UND\*\s+\S+\s+\(?([A-Z][A-Z_]*)_([\d.]+|[A-Z_]+)\)?\s+(\S+)\s*$")
 
 
@@ -36,7 +37,7 @@ def listing_command(python, wheel):
 def refusal(remote, env, python, wheel, plat):
     """Why the repair of `wheel` was refused, in one line, when its tree needs symbol versions
     the target does not allow ("too-recent versioned symbols"); None otherwise."""
-    code, listing = remote.call(listing_command(python, wheel), env=env)
+    code, listing = remote.call(listing_command(python, wheel), env=env, keep=LISTING_KEEP)
     found = too_new(listing, plat) if code == 0 else []
     return describe(found, plat) if found else None
 

@@ -17,6 +17,7 @@ from fabric import Connection
 
 from ..errors import (BuildFailed, BuildHostError, ConfigurationError, VmwheelError,
                       local_write_error, stopped_by)
+from . import stream
 from .shell import command_line
 
 # Failures of the link itself (as opposed to a command that ran and failed, or a connection
@@ -42,6 +43,7 @@ class Remote:
         self.reconnects = 0
         self.connected_once = False  # then a silent or garbled peer is a lost link: retried
         self.aborted = None  # set by abort(): no more commands, no reconnecting
+        self.said = ""  # the end of the last command's stdout and stderr
 
     def twin(self):
         """Another connection to the same host, for a build running alongside; the host key
@@ -159,18 +161,24 @@ class Remote:
                 delay *= 2
                 self.reconnects += 1
 
-    def call(self, command, env=None, log=None, cwd=None, what=None):
-        """Run `command` (a shell string) in the guest; return (exit code, stdout).
-        Output also goes to the file object `log`; `what` names the command in errors."""
-        def run(c):
-            res = c.run(command_line(command, env, cwd), hide=True, warn=True, in_stream=False,
-                        out_stream=log, err_stream=log)
-            if res.exited == -1:  # the channel closed without an exit status: the link broke
-                raise paramiko.SSHException("connection closed before the command finished")
-            return res
+    def call(self, command, env=None, log=None, cwd=None, what=None, keep=stream.KEEP):
+        """Run `command` (a shell string) in the guest; return (exit code, stdout: its last
+        `keep` bytes, all of it when None). Both streams also go to the text stream `log`;
+        the end of both is kept as `said` (transport/stream.py); `what` names the command in
+        errors."""
+        line = command_line(command, env, cwd)
 
-        res = self._retrying(f"running `{' '.join((what or command).split())[:60]}`", run)
-        return res.exited, res.stdout
+        def run(c):
+            code, out, self.said = stream.run(c.client.get_transport(), line, log, keep,
+                                              lambda: self.aborted is not None,
+                                              self.connect_timeout)
+            if self.aborted:
+                raise self._stopped()
+            if code == -1:  # the channel closed without an exit status: the link broke
+                raise paramiko.SSHException("connection closed before the command finished")
+            return code, out
+
+        return self._retrying(f"running `{' '.join((what or command).split())[:60]}`", run)
 
     def check(self, command, **kwargs):
         code, out = self.call(command, **kwargs)

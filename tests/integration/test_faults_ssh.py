@@ -91,9 +91,28 @@ def test_full_build_disk_fails_that_interpreter_only(ssh_host, python_tree, offl
     finally:
         subprocess.run(["umount", str(disk)], check=True)
     assert r.status == "failed" and ("build failed" in r.reason or "prepare failed" in r.reason)
+    assert "the build host's disk is full (No space left on device)" in r.reason, r.reason
     assert "No space left on device" in Path(r.log).read_text()
     lost = [n for n, h in before.items() if snapshot(out).get(n) != h]
     faults.record("build disk full", lost, partial_files(out))
+
+
+def test_memory_running_out_in_a_stage_is_named(ssh_host, python_tree, offline_index,
+                                                tmp_path, faults):
+    """The before-build allocates 1 GiB under a 300 MB address-space limit (ulimit -v): a
+    real allocation failure, named in the interpreter's one line."""
+    guest = ssh_host.guest()
+    out = tmp_path / "wh"
+    b = Builder(guest, source.from_file(make_sdist(tmp_path)), Wheelhouse(out), PLAT,
+                out / "logs", env_for(offline_index),
+                {"before-build": "ulimit -v 300000 && python -c 'bytearray(1 << 30)'"},
+                python_root=python_tree)
+    b.upload()
+    r = b.build_one("cp311-cp311", "3.11")
+    guest.close()
+    assert r.reason.startswith("before-build failed (exit 1): the build host ran out of memory "
+                               "(MemoryError); see "), r.reason
+    faults.record("memory exhausted in a stage", [], partial_files(out))
 
 
 def test_failing_build_is_reported_and_not_retried(ssh_host, python_tree, offline_index,

@@ -91,9 +91,11 @@ def guest_environment(offline_index, plat="manylinux_2_36_x86_64"):
 
 
 def command_env(tmp_path):
-    """The environment of a `vmwheel` command in tests: tmp_path as HOME and cache, CI set."""
+    """The environment of a `vmwheel` command in tests: tmp_path as HOME and cache, CI set, and
+    this checkout's builder first on the path (the venv's vmwheel may be an editable install
+    of another checkout or worktree)."""
     return {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "CI": "true",
-            "VMWHEEL_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": CHECKOUT}
+            "VMWHEEL_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(CHECKOUT)}
 
 
 def vmwheel_over_ssh(host, python_tree, offline_index, tmp_path, sdist, command="build",

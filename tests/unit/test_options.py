@@ -26,6 +26,7 @@ EXAMPLES = [
     ("build-frontend", "build", "build"),
     ("build-timeout", "240", 240),
     ("output-dir", "dist", "dist"),
+    ("log-cap", "50M", 50 << 20),
     ("provider", "libvirt", "libvirt"),
     ("driver", "qemu", "qemu"),
     ("keep-vm", "yes", True),
@@ -103,6 +104,7 @@ def test_toml_types_are_accepted():
     ("cli", "build-frontend", "poetry", "bad value 'poetry' for option 'build-frontend'"),
     ("cli", "keep-vm", "perhaps", "bad value 'perhaps' for option 'keep-vm'"),
     ("cli", "memory", "-5", "bad value '-5' for option 'memory'"),
+    ("cli", "log-cap", "10 TB", "bad value '10 TB' for option 'log-cap'"),
     ("cli", "build", "cp3{11-*", "bad selector 'cp3{11-*'"),
     ("cli", "skip", "cp39;rm", "bad selector 'cp39;rm'"),
     ("cli", "environment", "NOEQUALS", "bad environment entry 'NOEQUALS'"),
@@ -162,6 +164,20 @@ def test_convert_checks_one_value_by_name():
     assert convert("keep-vm", "no", "here") is False
     with pytest.raises(ConfigurationError, match="bad value 'x' for option 'cpus' in here"):
         convert("cpus", "x", "here")
+
+
+@pytest.mark.parametrize("raw, size", [
+    ("0", 0), ("1024", 1024), ("10M", 10 << 20), ("512k", 512 << 10), ("1GiB", 1 << 30),
+    ("2 KB", 2048), (4096, 4096), (0, 0)])
+def test_log_cap_takes_bytes_or_a_size(raw, size):
+    assert convert("log-cap", raw, "here") == size
+    assert Options(environ={}).values["log-cap"] == 10 << 20  # the default
+
+
+@pytest.mark.parametrize("raw", ["-1", "100", "1T", "ten", "1.5M", True, 1.5, ""])
+def test_log_cap_refuses_what_is_no_size(raw):
+    with pytest.raises(ConfigurationError, match="bad value .* for option 'log-cap'"):
+        convert("log-cap", raw, "here")
 
 
 def test_only_keep_vm_and_resume_are_bool_flags():
