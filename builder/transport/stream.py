@@ -12,12 +12,14 @@ whole capture buffer again for every chunk: a 300 MB flood came in at 28 KB/s.)
 
 import codecs
 import select
+import threading
 from collections import deque
 
 import paramiko
 
 CHUNK = 1 << 16
 POLL = 0.5  # seconds
+JOIN = 10  # seconds an interrupted caller waits for the reader to close its channel
 KEEP = 64 * 1024  # bytes of stdout returned, unless a caller asks for more
 SAID = 64 * 1024  # bytes of both streams kept for saying why a command failed
 
@@ -45,7 +47,32 @@ class Tail:
 def run(transport, line, log=None, keep=KEEP, stopped=lambda: False, timeout=None):
     """Run the shell line `line` on a new channel of `transport`, stdin closed. Returns (exit
     status, end of stdout, end of both streams); status -1: the channel closed without one
-    (the link broke, or `stopped()` became true)."""
+    (the link broke, `stopped()` became true, or the caller was interrupted, which is then
+    raised again once the reader has closed the channel)."""
+    done, cancel = {}, threading.Event()
+
+    def read():
+        try:
+            done["value"] = _read(transport, line, log, keep,
+                                  lambda: cancel.is_set() or stopped(), timeout)
+        except BaseException as exc:  # handed to the caller's thread
+            done["error"] = exc
+
+    reader = threading.Thread(target=read, name="vmwheel-channel", daemon=True)
+    reader.start()
+    try:
+        while reader.is_alive():
+            reader.join(POLL)
+    except BaseException:
+        cancel.set()
+        reader.join(JOIN)
+        raise
+    if "error" in done:
+        raise done["error"]
+    return done["value"]
+
+
+def _read(transport, line, log, keep, stopped, timeout):
     chan = transport.open_session(timeout=timeout)
     try:
         chan.exec_command(line)
