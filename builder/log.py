@@ -6,9 +6,11 @@ silences everything but errors (front ends print those).
 """
 
 import sys
+import threading
 
 from .redact import redact
 
+_LOCK = threading.Lock()
 _sink = None  # the open display, if any: an object with .line(text)
 _quiet = False
 
@@ -21,7 +23,9 @@ def say(msg):
     if _sink is not None:
         _sink.line(text)
     else:
-        print(text, flush=True)
+        with _LOCK:  # one write per line: print() from two build threads can interleave
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
 
 
 def warn(msg):
