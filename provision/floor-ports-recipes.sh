@@ -14,7 +14,8 @@
 # Build tools the recipes need besides gcc/g++/make/binutils: perl (openssl), cmake and nasm
 # (libjpeg-turbo), tcl (sqlite3 generates its sources with tclsh), pkg-config (freetype finds
 # libpng with it).
-# POSIX sh.
+# POSIX sh. Strict mode holds for whoever sources it, as with lib.sh (floor-install sets it too).
+set -eu
 
 # _port_prune PREFIX PROGRAM...: drop documentation that some builds install whatever the options,
 # and the named programs from PREFIX/bin.

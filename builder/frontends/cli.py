@@ -10,7 +10,8 @@ from ..config.options import OPTIONS, Options
 from ..model.machine import default_name
 from ..errors import ConfigurationError
 from ..farm import address, worker as farm_worker
-from ..orchestration import commands, doctor
+from ..orchestration import doctor
+from . import commands
 from ..output import upload
 from .guard import guarded
 

@@ -19,7 +19,8 @@ from invoke import Collection, Exit
 
 from ..config.options import OPTIONS
 from ..model.machine import default_name
-from ..orchestration import commands, doctor as doctor_mod
+from ..orchestration import doctor as doctor_mod
+from . import commands
 from ..output import upload as upload_mod
 from ..redact import redact
 from .guard import guarded

@@ -13,8 +13,8 @@ from ..output import verify as verify_mod
 from ..output.display import Display, choose_mode
 from ..providers import instances, leftovers
 from ..farm.client import FarmBuild
-from .options_io import effective_options, options_of_path
-from .run import BuildRun
+from ..orchestration.options_io import effective_options, options_of_path
+from ..orchestration.run import BuildRun
 
 
 def host_setup():
