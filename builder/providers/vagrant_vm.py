@@ -155,7 +155,6 @@ class VagrantVM(BuildHost):
             saved.discard()
             return None
         t0 = time.monotonic()
-        self._mark(restored=True, overlay=meta["disk"])
         port = meta["port"] if port_is_free(meta["port"]) else rt["port"]
         try:
             remote = saved.resume(meta, port, self.known_hosts)
@@ -164,7 +163,6 @@ class VagrantVM(BuildHost):
                     f"({getattr(exc, 'what', exc)}): booting it instead")
             self._remove()
             saved.discard()
-            self._mark(restored=False)
             self.known_hosts.unlink(missing_ok=True)  # the cold boot learns its own
             return None
         self.timings["restore"] = time.monotonic() - t0
@@ -196,7 +194,7 @@ class VagrantVM(BuildHost):
         return json.loads(self.runtime.read_text()) if self.runtime.exists() else {}
 
     def _domain(self):
-        return f"{self._rt().get('domain_prefix', '')}{self.name}"
+        return leftovers.domain_name(self.name, self.slot)
 
     def _remove(self):
         """Destroy the VM, restored (a transient domain over an overlay) or booted (Vagrant's),
