@@ -6,7 +6,6 @@ nothing (another toolchain, another recipe) is simply never used."""
 
 import re
 import time
-from pathlib import Path
 
 from .. import log
 from ..model.ports import BUILT, read as read_ports
@@ -73,7 +72,7 @@ def around(remote, hook):
     finally:
         got = keep(remote)
         log.say(f"floor-install cache: {sent} build(s) restored from this host, {got} new "
-                f"kept in {Path(cache_dir()) / 'ports'} ({time.monotonic() - t0:.0f} s with "
+                f"kept in {_cache()} ({time.monotonic() - t0:.0f} s with "
                 "before-all)")
 
 
