@@ -5,6 +5,7 @@
 #            --mirror URL --wheels DIR --pubkey FILE --out DIR \
 #            [--pythons "3.9.2 3.11.2"] [--sources DIR] [--interp-cache DIR] [--debs DIR] \
 #            [--disk-gb 8] [--floor-toolchain TGZ --floor-sha512 SUM]
+#            [--zig-floor WHEEL --zig-sha256 SUM]
 #   --wheels        the wheels pinned in provision/tools.txt, for the guest's Python and arch
 #   --pythons       CPython versions (from provision/pythons.lock, suffix t = free-threaded)
 #                   to build from source; without it the distro's python3 is used
@@ -15,12 +16,16 @@
 #   --floor-sha512     its npm integrity: the box gets /opt/floor (install-floor-toolchain.sh),
 #                   the libraries of floor-libs.lock (their tarballs in --sources) and CPythons
 #                   built with that toolchain; its self check runs them under glibc 2.17
+#   --zig-floor     the ziglang wheel (builder/images/zig.py pins it), and
+#   --zig-sha256    its sha256: the i686 box's glibc 2.17 floor, zig's compiler wrappers in
+#                   /opt/floor (install-zig-floor.sh); its CPythons stay built with the distro's
+#                   gcc (an extension's build names the floor through CC/CXX/LDSHARED)
 # Runs on the host as root.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 suite="" arch="" policy="" mirror="" wheels="" pubkey="" out=""
-pythons="" sources="" icache="" debs="" disk_gb=8 floor_tgz="" floor_sum=""
+pythons="" sources="" icache="" debs="" disk_gb=8 floor_tgz="" floor_sum="" zig="" zig_sum=""
 while [ "$#" -gt 0 ]; do
     [ "$#" -ge 2 ] || usage
     case "$1" in
@@ -38,6 +43,8 @@ while [ "$#" -gt 0 ]; do
         --disk-gb) disk_gb=$2 ;;
         --floor-toolchain) floor_tgz=$2 ;;
         --floor-sha512) floor_sum=$2 ;;
+        --zig-floor) zig=$2 ;;
+        --zig-sha256) zig_sum=$2 ;;
         *) usage ;;
     esac
     shift 2
@@ -48,6 +55,9 @@ done
 case "${floor_tgz:+tgz}${floor_sum:+sum}" in
     tgz | sum) usage ;;  # both floor flags, or neither
 esac
+case "${zig:+zig}${zig_sum:+sum}${floor_tgz:+tgz}" in
+    zig | sum | zigtgz | sumtgz | zigsumtgz) usage ;;  # both zig flags, or neither; and not with a GCC floor
+esac
 here=$(cd "$(dirname "$0")" && pwd)
 case "$arch" in
     amd64) plat_arch=x86_64 ;;
@@ -57,11 +67,13 @@ esac
 
 # Progress: which step, of how many, and the time so far, like a build's lines. Seven steps
 # always (debootstrap, toolchain, auditwheel, policy, base, self check, pack), one per CPython,
-# the distro's python3 without CPythons, and the floor toolchain and libraries for a floor box.
+# the distro's python3 without CPythons, the floor toolchain and libraries for a floor box, the
+# zig floor for a zig floor box.
 npythons=$(echo "$pythons" | wc -w)
 total=$((7 + npythons))
 [ -n "$pythons" ] || total=$((total + 1))
 [ -z "$floor_tgz" ] || total=$((total + 2))
+[ -z "$zig" ] || total=$((total + 1))
 done_steps=0
 step() {
     done_steps=$((done_steps + 1))
@@ -123,6 +135,14 @@ if [ -n "$floor_tgz" ]; then
         cat - "$here/install-floor-toolchain.sh" "$here/build-floor-libs.sh" \
             "$here/floor-libs.lock" | sha256sum | cut -c1-8)
 fi
+if [ -n "$zig" ]; then
+    cp "$zig" "$rootfs$stage/ziglang.whl"
+    step "the glibc floor toolchain (zig)"
+    in_root sh "$stage/install-zig-floor.sh" "$stage/ziglang.whl" "$zig_sum" /opt/floor
+    rm -f "$rootfs$stage/ziglang.whl"
+    ln -sf /opt/floor/bin/floor-install "$rootfs/usr/local/bin/floor-install"
+    check_args=(--floor /opt/floor)
+fi
 for spec in $pythons; do
     step "CPython $spec"
     lock_entry "$spec" "$here/pythons.lock"
@@ -155,6 +175,9 @@ step "base system: SSH, user, boot"
 in_root bash "$stage/configure-base.sh" "$stage/vagrant.pub" "vmwheel-$suite"
 if [ -n "$floor_tgz" ]; then
     in_root chown -R vagrant:vagrant /opt/floor/ports /opt/floor/share/floor-install/built
+fi
+if [ -n "$zig" ]; then  # zig keeps what it builds for the guest's compiles there
+    in_root chown -R vagrant:vagrant /opt/floor/zig-cache
 fi
 step "build-host self check"
 in_root sh -c ". /etc/profile.d/vmwheel.sh && sh $stage/check-build-host.sh $policy $plat_arch \

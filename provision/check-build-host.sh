@@ -2,8 +2,9 @@
 # Self check of a build host, run last by the provisioner: a box that fails it is not published.
 # Asserts that the C library is not newer than the policy allows, that every /opt/python/*
 # interpreter runs and has pip, and that auditwheel runs and knows AUDITWHEEL_PLAT. With
-# --floor, the C library that counts is the floor sysroot's, and every interpreter must also run
-# under that glibc's own loader (floor-run).
+# --floor, the C library that counts is the floor's: the sysroot's, under whose own loader
+# (floor-run) every interpreter must also run; or, for zig's floor (no loader), the glibc its
+# target names, and a library built with the floor's cc must need no newer symbol version.
 # Usage: check-build-host.sh POLICY ARCH [--floor PREFIX]
 #   e.g. check-build-host.sh manylinux_2_31 x86_64
 #   PREFIX  where install-floor-toolchain.sh installed the floor (/opt/floor)
@@ -21,11 +22,30 @@ if [ "$#" -gt 2 ]; then
 fi
 fail() { die "check-build-host: $*"; }
 
+# zig_probe GLIBC: a shared library calling libc and libm functions whose newest symbol versions
+# changed after 2.17 on some architecture, built with the floor's cc, needs nothing newer.
+zig_probe() {
+    _d=$(mktemp -d)
+    printf '%s\n' '#include <fcntl.h>' '#include <math.h>' '#include <string.h>' \
+        'double f(double x) { char b[8]; memcpy(b, &x, 8); return exp(x) + pow(x, 2) +' \
+        '    log(x) + fcntl(0, F_GETFL) + b[0]; }' > "$_d/p.c"
+    "$floor/bin/cc" -shared -fPIC -D_FILE_OFFSET_BITS=64 "$_d/p.c" -o "$_d/p.so" ||
+        fail "the floor's cc cannot build a shared library"
+    _newest=$(objdump -T "$_d/p.so" | sed -n 's/.*GLIBC_\([0-9.]*\).*/\1/p' | sort -V | tail -n 1)
+    rm -rf "$_d"
+    [ "$(printf '%s\n%s\n' "$_newest" "$1" | sort -V | tail -n 1)" = "$1" ] ||
+        fail "a library built with the floor's cc needs GLIBC_$_newest, newer than $1"
+    echo "the floor's cc links glibc $1 symbols (newest of the probe: GLIBC_$_newest)"
+}
+
 case "$policy" in
     manylinux_*_*)
         want_major=$(echo "$policy" | cut -d_ -f2)
         want_minor=$(echo "$policy" | cut -d_ -f3)
-        if [ -n "$floor" ]; then
+        if [ -r "$floor/zig-target" ]; then  # x86-linux-gnu.2.17
+            have=$(cat "$floor/zig-target")
+            have=${have##*-gnu.}
+        elif [ -n "$floor" ]; then
             libc=""
             for f in "$floor"/sysroot/lib*/libc-*.so; do
                 [ -f "$f" ] && libc=$f
@@ -43,6 +63,7 @@ case "$policy" in
             fail "glibc $have is newer than $policy allows"
         fi
         echo "glibc $have fits $policy"
+        [ ! -r "$floor/zig-target" ] || zig_probe "$have"
         ;;
     musllinux_*_*)
         want=$(echo "$policy" | cut -d_ -f2-3 | tr _ .)
@@ -60,7 +81,7 @@ found=0
 for py in /opt/python/*/bin/python; do
     [ -x "$py" ] || continue
     found=$((found + 1))
-    if [ -n "$floor" ]; then  # built without sqlite (floor-libs.lock says why)
+    if [ -n "$floor" ] && [ -x "$floor/bin/floor-run" ]; then  # no sqlite (floor-libs.lock)
         "$floor/bin/floor-run" "$py" -c 'import ssl, zlib, ctypes, bz2, lzma' ||
             fail "$py cannot import its standard modules under the floor's glibc loader"
     else

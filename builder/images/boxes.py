@@ -20,7 +20,7 @@ from ..digest import sha256_of
 from ..paths import (PROVISION_DIR, cache_dir, libvirt_dir, saved_state_dir, storage_pool,
                      vagrant_home)
 from ..host import vagrantcli
-from . import cpython_sources, floor
+from . import cpython_sources, floor, zig
 from .aptsources import debian_mirror
 
 PUBKEY_GLOBS = [
@@ -163,6 +163,13 @@ def _floor_inputs(spec):
     verified on the host), or [] for a machine without a floor."""
     if not spec.floor:
         return []
+    if spec.floor_toolchain == "zig":
+        if (spec.floor, spec.arch.value) != (zig.PIN.glibc, zig.PIN.arch):
+            raise ConfigurationError(
+                f"machine {spec.name}: zig's floor is pinned for glibc {zig.PIN.glibc} on "
+                f"{zig.PIN.arch}, not glibc {spec.floor} on {spec.arch.value}",
+                "change the pin in builder/images/zig.py, or the machine's floor")
+        return zig.box_args()
     pin = floor.PIN
     if (spec.floor, spec.arch.value) != (pin.glibc, pin.arch):
         raise ConfigurationError(

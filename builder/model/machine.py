@@ -12,13 +12,43 @@ from ..errors import ConfigurationError
 from ..paths import MACHINES_JSON
 from .arch import Arch
 
+PREFIX = "/opt/floor"  # where a box's floor toolchain lives
+
 
 @dataclass(frozen=True)
 class Floor:
-    """A glibc floor a build host carries: its sysroot's loader runs programs under it."""
+    """A glibc floor a build host carries: its sysroot's loader runs programs under it, or
+    (zig's floor, no runtime of that glibc at hand) only the wheel's symbols prove it."""
 
     glibc: str  # "2.17"
-    run: str  # the guest's runner, e.g. /opt/floor/bin/floor-run PROGRAM ARGS...
+    run: str  # the guest's runner, e.g. /opt/floor/bin/floor-run PROGRAM ARGS...; "": none
+    toolchain: str = "gcc"  # "gcc" (a sysroot with its loader) or "zig"
+
+    @property
+    def ports(self):
+        """True when floor-install builds system libraries for it (not yet with zig)."""
+        return self.toolchain == "gcc"
+
+    @property
+    def loader(self):
+        """True when wheels can run under the floor's own glibc."""
+        return bool(self.run)
+
+    def proof(self, ran_on=""):
+        """The proof's kind, as report.json and the summary name it."""
+        if self.loader:
+            return f"glibc {self.glibc} loader"
+        return "symbols" + (f"; ran on glibc {ran_on}" if ran_on else "")
+
+    def env(self):
+        """What builds need to reach the floor's compilers: nothing where the interpreters'
+        sysconfig names them; zig's wrappers for interpreters built with the distro's gcc (the
+        link lines are their sysconfig's, with the wrapper for gcc/g++)."""
+        if self.toolchain != "zig":
+            return {}
+        cc, cxx = f"{PREFIX}/bin/cc", f"{PREFIX}/bin/c++"
+        return {"CC": cc, "CXX": cxx, "LDSHARED": f"{cc} -pthread -shared -Wl,--strip-all",
+                "LDCXXSHARED": f"{cxx} -pthread -shared -Wl,--strip-all"}
 
 
 @dataclass(frozen=True)
@@ -39,12 +69,18 @@ class MachineSpec:
     distro_python: str = ""
     disk_gb: int = 8
     verified: bool = False
-    floor: str = ""  # "2.17": CPythons built with the floor toolchain in /opt/floor
+    floor: str = ""  # "2.17": a glibc floor toolchain in /opt/floor
+    floor_toolchain: str = "gcc"  # gcc: sysroot, loader, floor CPythons; zig: wrappers only
 
     @property
     def floor_spec(self):
-        """The Floor its box carries (provision/install-floor-toolchain.sh), or None."""
-        return Floor(self.floor, "/opt/floor/bin/floor-run") if self.floor else None
+        """The Floor its box carries (provision/install-floor-toolchain.sh or
+        install-zig-floor.sh), or None."""
+        if not self.floor:
+            return None
+        if self.floor_toolchain == "zig":
+            return Floor(self.floor, "", "zig")
+        return Floor(self.floor, f"{PREFIX}/bin/floor-run")
 
     @property
     def is_local(self):
@@ -75,6 +111,8 @@ class MachineSpec:
                   "cpythons": list(self.cpythons)}
         if self.floor:  # only then: the keys of boxes without a floor stay as they were
             inputs["floor"] = self.floor
+        if self.floor_toolchain != "gcc":
+            inputs["floor_toolchain"] = self.floor_toolchain
         return inputs
 
 

@@ -14,7 +14,8 @@ from builder.model import machine
 
 PROVISION = Path(__file__).resolve().parents[2] / "provision"
 SOURCED = {"lib.sh", "floor-ports-recipes.sh"}  # sourced by the scripts, never run
-SCRIPTS = sorted(p for p in PROVISION.glob("*.sh") if p.name not in SOURCED)
+DRIVERS = {"zig-cc.sh"}  # compiler drivers copied into boxes: every argument is the compiler's
+SCRIPTS = sorted(p for p in PROVISION.glob("*.sh") if p.name not in SOURCED | DRIVERS)
 # Host-only scripts, and configure-base.sh (Debian root file systems only, where bash is Essential).
 BASH_SCRIPTS = {"bootstrap-debian.sh", "build-debian-box.sh", "configure-base.sh", "pack-box.sh",
                 "run-in-chroot.sh"}

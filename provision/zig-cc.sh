@@ -1,0 +1,38 @@
+#!/bin/sh
+# The zig floor's compiler driver: install-zig-floor.sh copies it to PREFIX/bin as gcc and cc
+# (zig cc) and as g++ and c++ (zig c++), which compile and link for the glibc that
+# PREFIX/zig-target names (x86-linux-gnu.2.17) with PREFIX/zig/zig.
+# Usage: PREFIX/bin/{gcc,cc,g++,c++} [GCC-STYLE ARGUMENTS...]
+#   Dropped, as zig rejects them and GCC builds and Debian's sysconfig pass them:
+#   -Wl,-Bsymbolic-functions, -Wl,--exclude-libs,ALL, -flto=auto, -ffat-lto-objects, -mtune=*,
+#   -march=* (zig spells it -mcpu); -Wp,-DX and -Wp,-UX are given as -DX and -UX. At a link step
+#   (no -c, -S, -E, -M, -MM) every -O is replaced by one -O2: zig builds the runtime libraries
+#   it links (libc++, compiler_rt) for the link's optimization mode and keeps them in
+#   PREFIX/zig-cache, where the box build made the release ones (minutes under emulation).
+# POSIX sh, like the other scripts that run in guests. Not one that prints a usage line: every
+# argument is the compiler's.
+set -eu
+prefix=$(cd "$(dirname "$0")/.." && pwd)
+case ${0##*/} in
+    g++ | c++) mode=c++ ;;
+    *) mode=cc ;;
+esac
+link=1
+for a in "$@"; do
+    case $a in -c | -S | -E | -M | -MM) link=0 ;; esac
+done
+for a in "$@"; do
+    shift
+    case $a in
+        -Wl,-Bsymbolic-functions | -Wl,--exclude-libs,ALL | -flto=auto | -ffat-lto-objects)
+            continue ;;
+        -mtune=* | -march=*) continue ;;
+        -Wp,-D* | -Wp,-U*) a=${a#-Wp,} ;;
+        -O*) [ "$link" = 0 ] || continue ;;
+    esac
+    set -- "$@" "$a"
+done
+[ "$link" = 0 ] || set -- "$@" -O2
+# -mcpu=i686: manylinux2014's i686 baseline, as CentOS 7's gcc (zig's own is pentium4, SSE2).
+ZIG_GLOBAL_CACHE_DIR=$prefix/zig-cache ZIG_LOCAL_CACHE_DIR=$prefix/zig-cache \
+    exec "$prefix/zig/zig" "$mode" -target "$(cat "$prefix/zig-target")" -mcpu=i686 "$@"
