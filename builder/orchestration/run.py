@@ -138,7 +138,7 @@ class BuildRun:
                 for m in planner.select_machines(self.opts, self.machine)]
 
     def _guest_env(self, ca, root, floor):
-        env = floor_env() if floor else {}
+        env = dict(floor_env(), **floor.env()) if floor else {}  # the user's environment wins
         env.update(pipconfig.pip_env(str(guest_ca(root)) if ca else None,
                                      pipconfig.pip_config()))
         env["SOURCE_DATE_EPOCH"] = str(self.src.source_date_epoch)

@@ -27,14 +27,14 @@ def make_report(source, results, timings, targets):
 
 def print_summary(results, out_dir):
     table = Table(title=f"vmwheel: wheels in {out_dir}")
-    proofs = any(r.floor_proof for r in results)
-    for col in ("identifier", "status", "seconds") + (("ran on",) if proofs else ()) + (
+    proofs = any(r.proof for r in results)
+    for col in ("identifier", "status", "seconds") + (("floor proof",) if proofs else ()) + (
             "wheel / reason",):
         table.add_column(col)
     for r in results:
         style = {"built": "green", "failed": "red", "skipped": "yellow"}.get(r.status, "")
         secs = f"{sum(r.durations.values()):.0f}" if r.durations else "-"
-        ran_on = (r.floor_proof.replace("imported under ", "") or "-",) if proofs else ()
-        table.add_row(r.identifier or r.tag, f"[{style}]{r.status}[/]", secs, *ran_on,
+        proof = (r.proof or "-",) if proofs else ()
+        table.add_row(r.identifier or r.tag, f"[{style}]{r.status}[/]", secs, *proof,
                       r.wheel or redact(r.reason))
     Console().print(table)

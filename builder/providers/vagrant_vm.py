@@ -50,6 +50,7 @@ class VagrantVM(BuildHost):
         described = {"name": self.name, "box": self.spec.box, "platform": self.spec.platform}
         if self.floor:
             described["floor"] = f"glibc {self.floor.glibc}"
+            described["floor_proof"] = self.floor.proof()  # per wheel: its "proof"
         return described
 
     def _client(self):

@@ -25,8 +25,7 @@ from ..output.display import NullDisplay, Tee
 from ..output.logcap import DEFAULT_CAP, capped
 from ..transport.limits import Guard
 from ..transport.shell import fill, q
-from . import starved, symbols, toonew, why
-from .floor import floor_failure
+from . import floor, starved, symbols, toonew, why
 from .slots import held
 from .work import StageFailed, Work
 from .guest import GUEST_ROOT, IMPORT_TEST, guest_ca
@@ -127,7 +126,8 @@ class Builder:
                 logfile.flush()
                 result.fail(f"{exc}; see {log_path}")
                 result.why = why.of_log(log_path)
-                for line in why.shown(result.reason, result.why, self.floor is not None):
+                ports = bool(self.floor and self.floor.ports)  # floor-install is there
+                for line in why.shown(result.reason, result.why, ports):
                     log.say(f"{who}: {line}")
                 self.display.stage(key, "failed")
             except VmwheelError as exc:
@@ -192,20 +192,6 @@ class Builder:
             line = f"{install} && {q(venv)}/bin/python -c {q(IMPORT_TEST)} {q(w.wheel)}"
         self.run("test", line, w.log, cwd=w.dir / "test", env=w.path_env)
 
-    def _floor(self, w):
-        """Run the import test with the interpreter under the floor's own glibc loader, the
-        wheel (and its dependencies) installed into a directory on its PYTHONPATH."""
-        target = w.dir / "floor"
-        install = f"{q(w.python)} -m pip install -q --target {q(target)} {q(w.wheel)}"
-        prove = (f"PYTHONPATH={q(target)} {q(self.floor.run)} {q(w.python)} "
-                 f"-c {q(IMPORT_TEST)} {q(w.wheel)} 2>&1")
-        try:
-            self.run("floor", f"{install} && {prove}", w.log, cwd=w.dir / "test",
-                     env=w.path_env)
-        except StageFailed as exc:
-            raise StageFailed(floor_failure(exc.output, self.floor.glibc) or str(exc)) from None
-        w.result.floor_proof = f"imported under glibc {self.floor.glibc}"
-
     def _hash(self, w):
         digest = self.run("hash", f"sha256sum {q(w.wheel)} && stat -c %s {q(w.wheel)}",
                           w.log).split()
@@ -244,7 +230,7 @@ STAGES = [
     Stage("repair", Builder._repair),
     Stage("show", Builder._show, lambda b, w: not w.pure),
     Stage("test", Builder._test),
-    Stage("floor", Builder._floor, lambda b, w: b.floor is not None),
+    Stage("floor", floor.prove, lambda b, w: b.floor is not None),
     Stage("hash", Builder._hash),
     Stage("fetch", Builder._fetch),
 ]

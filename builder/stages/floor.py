@@ -1,6 +1,35 @@
-"""What the floor proof's failure means: the loader's message turned into one line."""
+"""The floor proof, after the test: the wheel run under the floor's own old glibc loader where
+the box has one (x86_64: the sysroot's glibc 2.17), and its failure turned into one line; where
+it has none (i686: zig's floor), the proof is the wheel's symbols (auditwheel's check at the
+repair, the unversioned-symbol guard at the fetch) and the test that ran on the box's glibc."""
 
 import re
+
+from ..transport.shell import q
+from .guest import IMPORT_TEST
+from .work import StageFailed
+
+
+def prove(builder, w):
+    """The floor stage of `w` on `builder`'s host: sets the result's floor_proof and proof."""
+    floor = builder.floor
+    if not floor.loader:
+        out = builder.run("floor", "getconf GNU_LIBC_VERSION", w.log).split()
+        ran_on = out[-1] if out else "?"  # "glibc 2.31": what the test ran on
+        w.result.floor_proof = (f"symbols checked against glibc {floor.glibc}; imported under "
+                                f"glibc {ran_on}")
+        w.result.proof = floor.proof(ran_on)
+        return
+    target = w.dir / "floor"
+    install = f"{q(w.python)} -m pip install -q --target {q(target)} {q(w.wheel)}"
+    run = (f"PYTHONPATH={q(target)} {q(floor.run)} {q(w.python)} "
+           f"-c {q(IMPORT_TEST)} {q(w.wheel)} 2>&1")
+    try:
+        builder.run("floor", f"{install} && {run}", w.log, cwd=w.dir / "test", env=w.path_env)
+    except StageFailed as exc:
+        raise StageFailed(floor_failure(exc.output, floor.glibc) or str(exc)) from None
+    w.result.floor_proof = f"imported under glibc {floor.glibc}"
+    w.result.proof = floor.proof()
 
 
 def floor_failure(output, glibc):

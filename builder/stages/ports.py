@@ -27,7 +27,7 @@ def before_all(remote, floor, command, run):
 
 def wanted(before_all, floor):
     """Only floor boxes have floor-install, and only a before-all that calls it needs this."""
-    return floor is not None and "floor-install" in (before_all or "")
+    return floor is not None and floor.ports and "floor-install" in (before_all or "")
 
 
 def _cache():
@@ -80,7 +80,7 @@ def apt_hint(before_all, floor):
     """A line for a before-all that installs Debian -dev packages on a floor box (their
     libraries need a newer glibc and the floor compiler does not see them), naming the
     floor-install ports to use instead; None when that does not apply."""
-    if floor is None or not re.search(r"\bapt(-get)?\s+(-\S+\s+)*install\b", before_all or ""):
+    if floor is None or not floor.ports or not re.search(r"\bapt(-get)?\s+(-\S+\s+)*install\b", before_all or ""):
         return None
     known = {p.name for p in read_ports()}
     devs = [w for w in re.findall(r"\b[\w.+-]+-dev\b", before_all) if w in known]

@@ -52,12 +52,15 @@ def failure_lines(log_text, limit=LIMIT):
             for _, _, line in chosen]
 
 
-MISSING_HEADER = re.compile(r"fatal error: ([\w./+-]+\.h): No such file or directory")
+# gcc's words, then clang's (zig, the i686 floor's compiler).
+MISSING_HEADER = re.compile(r"fatal error: ([\w./+-]+\.h): No such file or directory|"
+                            r"fatal error: '([\w./+-]+\.h)' file not found")
 
 
 def missing_headers(lines):
     """Headers the compiler could not find (`ffi.h`), from `failure_lines`."""
-    return sorted({m.group(1) for line in lines for m in [MISSING_HEADER.search(line)] if m})
+    return sorted({m.group(1) or m.group(2) for line in lines
+                   for m in [MISSING_HEADER.search(line)] if m})
 
 
 def shown(reason, lines, floor=False):
