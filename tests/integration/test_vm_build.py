@@ -5,6 +5,7 @@ checked and imported here.
 These tests need root, libvirt (`vmwheel host setup`) and the package index; they take minutes.
 """
 
+import io
 import json
 import os
 import re
@@ -15,13 +16,14 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from elftools.elf.elffile import ELFFile
 
 from builder.digest import sha256_of
 from builder.images import boxes
 from builder.model.machine import get as get_machine
 from builder.providers.saved import Saved
 from tests.support.hostpython import host_python
-from tests.support.projects import write_floor_probe, write_project
+from tests.support.projects import FLOOR_PROBE, write_floor_probe, write_project
 
 pytestmark = pytest.mark.vm
 REPO = Path(__file__).resolve().parents[2]
@@ -155,47 +157,68 @@ def test_fab_build_msgpack_on_the_default_box_survives_a_killed_vm(tmp_path, fau
                                                   for e in built.values()})
 
 
+I686 = "manylinux2014-i686"  # the i686 default: zig's glibc 2.17 floor on bullseye i386
+
+
+def glibc_versions(wheel):
+    """The GLIBC_x.y versions the wheel's extensions need, newest last."""
+    found = set()
+    with zipfile.ZipFile(wheel) as z:
+        for name in (n for n in z.namelist() if ".so" in n.rsplit("/", 1)[-1]):
+            section = ELFFile(io.BytesIO(z.read(name))).get_section_by_name(".gnu.version_r")
+            for _, aux in section.iter_versions() if section else ():
+                found |= {a.name for a in aux if a.name.startswith("GLIBC_2")}
+    return sorted(found, key=lambda v: tuple(int(x) for x in v[6:].split(".")))
+
+
 def test_two_machines_at_once_x86_64_and_i686_the_missing_box_built_first(tmp_path):
-    """`--machine manylinux2014-x86_64,bullseye-i686 --cpus 1`: the i686 box, when missing (as
-    in CI), is built by the build itself; then two 1-vCPU guests fit this host's two cores, so
-    both VMs run at once (cold boots: their saved states are for 2 CPUs; the new ones are kept
-    beside them). cp313 from each: the i686 wheel holds 32-bit code, the x86_64 one passed the
-    floor proof; rows and lines name their machine."""
-    i686 = get_machine("bullseye-i686")
+    """`--machine manylinux2014-x86_64,manylinux2014-i686 --cpus 1`: the i686 box, when missing
+    (as in CI), is built by the build itself; then two 1-vCPU guests fit this host's two cores,
+    so both VMs run at once (cold boots: their saved states are for 2 CPUs; the new ones are
+    kept beside them). cp313 from each, both manylinux2014: the x86_64 wheel passed the floor
+    proof under glibc 2.17's loader; the i686 one holds 32-bit code built by zig for glibc 2.17,
+    its proof the symbols and an import on the box's glibc 2.31; rows and lines name their
+    machine."""
+    i686 = get_machine(I686)
     missing, before = not boxes.is_current(i686), set(domains())
     out = tmp_path / "wheelhouse"
     proc = subprocess.Popen(
-        [str(BIN / "vmwheel"), "build", "msgpack", "--machine", f"{DEFAULT},bullseye-i686",
+        [str(BIN / "vmwheel"), "build", "msgpack", "--machine", f"{DEFAULT},{I686}",
          "--cpus", "1", "--build", "cp313-*", "--output-dir", str(out)],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     most = 0  # VMs of the two machines seen running at the same moment
     while proc.poll() is None:
         running = run("virsh", "-c", "qemu:///system", "list", "--name").stdout.split()
         most = max(most, len([d for d in running if d.startswith("vmwheel-") and
-                              d.endswith((f"-{DEFAULT}", "-bullseye-i686"))]))
+                              d.endswith((f"-{DEFAULT}", f"-{I686}"))]))
         time.sleep(2)
     stdout, stderr = proc.communicate()
     assert proc.returncode == 0, stdout[-3000:] + stderr[-3000:]
     if missing:
-        assert "vmwheel: box vmwheel/bullseye-i686 is not built (or provision/ changed since): " \
+        assert f"vmwheel: box vmwheel/{I686} is not built (or provision/ changed since): " \
             "building it first" in stdout
-    assert re.search(r"vmwheel: 2 machines at once \(manylinux2014-x86_64, bullseye-i686\): "
+    assert re.search(rf"vmwheel: 2 machines at once \(manylinux2014-x86_64, {I686}\): "
                      r"2 x 1 vCPUs on \d+ cores", stdout), stdout[-3000:]
     assert most == 2, "the two VMs never ran at the same time"
-    assert "cp313-manylinux_i686 on bullseye-i686: building msgpack" in stdout
+    assert f"cp313-manylinux_i686 on {I686}: building msgpack" in stdout
     report = json.loads((out / "report.json").read_text())
     assert {m["name"]: m["platform"] for m in report["machines"]} == {
-        DEFAULT: "manylinux_2_17_x86_64", "bullseye-i686": "manylinux_2_31_i686"}
+        DEFAULT: "manylinux_2_17_x86_64", I686: "manylinux_2_17_i686"}
     built = {e["identifier"]: e for e in report["interpreters"] if e["status"] == "built"}
     assert sorted(built) == ["cp313-manylinux_i686", "cp313-manylinux_x86_64"], report
     assert built["cp313-manylinux_x86_64"]["floor_proof"] == "imported under glibc 2.17"
+    assert built["cp313-manylinux_x86_64"]["proof"] == "glibc 2.17 loader"
+    assert built["cp313-manylinux_i686"]["proof"] == "symbols; ran on glibc 2.31"
     wheel = out / built["cp313-manylinux_i686"]["wheel"]
+    assert "manylinux2014_i686" in wheel.name, wheel.name
     (major, minor), verdict = platform_tag_of(wheel)
-    assert (major, minor) <= (2, 31) and verdict.endswith("_i686"), verdict
+    assert (major, minor) == (2, 17) and verdict == "manylinux_2_17_i686", verdict
+    newest = glibc_versions(wheel)[-1]
+    assert tuple(int(x) for x in newest[6:].split(".")) <= (2, 17), newest
     with zipfile.ZipFile(wheel) as z:
         so = [n for n in z.namelist() if n.endswith(".so")][0]
         assert z.read(so)[4] == 1  # ELFCLASS32: compiled for i686 in the i686 guest
-    log = (out / "logs" / "bullseye-i686" / "cp313-cp313.log").read_text()
+    log = (out / "logs" / I686 / "cp313-cp313.log").read_text()
     assert "imported msgpack" in log
     default = get_machine(DEFAULT)
     assert any(Saved.of(default, d).recorded() for d in ("kvm", "qemu")), \
@@ -308,19 +331,21 @@ def test_unknown_package_fails_in_one_line_and_leaves_output_untouched(tmp_path)
 
 def test_project_with_tool_vmwheel_builds_with_only_vmwheel_build_dot(tmp_path,
                                                                       installed_vmwheel, faults):
-    """[tool.vmwheel] in the project's pyproject picks the i686 machine, one interpreter, and a
-    test command that runs in the guest with {project} and {wheel} filled in. The vmwheel used
+    """[tool.vmwheel] in the project's pyproject picks i686 (its default machine, the zig floor),
+    one interpreter, and a test command that runs in the guest with {project} and {wheel}
+    filled in; besides the C extension, C++ compiled and linked by the C driver with -lstdc++
+    (zig: libc++, static) throws an exception that arrives as a ValueError. The vmwheel used
     is installed as a user gets it (`pip install`, not editable, into a fresh venv): it finds
     its Vagrantfile and provision/ inside the package. First the box's image in the cache is
     corrupted: the build refuses it in one line naming the rebuild; the bytes are then put back
     (a rebuild costs minutes of CI; `vmwheel box build` itself is what build_box runs). `cpus =
     1` restores the state the two-machine test saved instead of booting."""
-    build_box("bullseye-i686")
+    build_box(I686)
     project = write_project(tmp_path, pyproject_extra=(
-        '\n[tool.vmwheel]\narchs = ["i686"]\ntargets = ["manylinux_2_31"]\nbuild = "cp313-*"\n'
-        'cpus = 1\n'
-        'test-command = "python -c \'import vmwtestext; assert vmwtestext.answer() == 42\''
-        ' && echo tested {wheel} in {project}"\n'))
+        '\n[tool.vmwheel]\narchs = ["i686"]\nbuild = "cp313-*"\ncpus = 1\n'
+        'test-command = "python {project}/check.py && echo tested {wheel} in {project}"\n'),
+        files={"setup.py": CXX_SETUP, "src/ldprobe.cpp": FLOOR_PROBE["src/ldprobe.cpp"],
+               "check.py": CXX_CHECK})
     vmwheel = installed_vmwheel / "bin" / "vmwheel"
     corrupt_box_image_and_be_refused(vmwheel, project, faults)
     res = run(vmwheel, "build", ".", cwd=project)
@@ -331,13 +356,25 @@ def test_project_with_tool_vmwheel_builds_with_only_vmwheel_build_dot(tmp_path,
     skipped = {e["identifier"]: e["reason"] for e in report["interpreters"]
                if e["status"] == "skipped"}
     assert skipped == {"cp39-manylinux_i686": "cp39-manylinux_i686 is not selected by build/skip"}
-    log = (project / "wheelhouse" / "logs" / "bullseye-i686" / "cp313-cp313.log").read_text()
-    assert f"tested /tmp/vmwheel/cp313-cp313/repaired/{built[0]['wheel']} in /tmp/vmwheel/project" \
+    assert built[0]["proof"] == "symbols; ran on glibc 2.31"
+    assert "manylinux2014_i686" in built[0]["wheel"]
+    log = (project / "wheelhouse" / "logs" / I686 / "cp313-cp313.log").read_text()
+    assert "C++ ok" in log and f"tested /tmp/vmwheel/cp313-cp313/repaired/{built[0]['wheel']} in /tmp/vmwheel/project" \
         in log
 
 
+CXX_SETUP = ("from setuptools import setup, Extension\n"
+             "setup(ext_modules=[Extension('vmwtestext', ['vmwtestext.c']),\n"
+             "                   Extension('_ldprobe', ['src/ldprobe.cpp'],\n"
+             "                             extra_link_args=['-lstdc++'])])\n")
+CXX_CHECK = ("import _ldprobe, vmwtestext\n"
+             "assert vmwtestext.answer() == 42 and _ldprobe.words('a b  c') == 3\n"
+             "try:\n    _ldprobe.words('')\nexcept ValueError as e:\n"
+             "    assert str(e) == 'no words'\n    print('C++ ok')\n")
+
+
 def corrupt_box_image_and_be_refused(vmwheel, project, faults):
-    image = boxes.vagrant_image(get_machine("bullseye-i686"))
+    image = boxes.vagrant_image(get_machine(I686))
     with open(image, "r+b") as f:  # 4 KiB of noise 1 MiB into Vagrant's copy of the disk
         f.seek(1 << 20)
         good = f.read(4096)
@@ -350,14 +387,14 @@ def corrupt_box_image_and_be_refused(vmwheel, project, faults):
     assert res.returncode == 4, res.stdout[-3000:] + res.stderr[-3000:]  # HostNotReady
     [line] = res.stderr.strip().splitlines()
     assert re.fullmatch(
-        r"vmwheel: the image of box vmwheel/bullseye-i686 \(\S+/box\.img\) is damaged or was "
+        rf"vmwheel: the image of box vmwheel/{I686} \(\S+/box\.img\) is damaged or was "
         r"changed: sha256 \w{12}, built as \w{12}; rebuild it with `vmwheel box build "
-        r"--machine bullseye-i686 --force`", line), line
+        rf"--machine {I686} --force`", line), line
     wheels = [p.name for p in (project / "wheelhouse").glob("*.whl")]
     assert wheels == ["old-1.0-py3-none-any.whl"]  # report.json says why; no wheel touched
     assert sha256_of(project / "wheelhouse" / "old-1.0-py3-none-any.whl") == before
     with open(image, "r+b") as f:
         f.seek(1 << 20)
         f.write(good)
-    boxes.require_box(get_machine("bullseye-i686"))  # the image is as built again
+    boxes.require_box(get_machine(I686))  # the image is as built again
     faults.record("corrupted box image in the cache", [], [])

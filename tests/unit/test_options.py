@@ -199,8 +199,9 @@ def test_machines_follow_targets_and_archs():
     names = lambda **cli: [m.name for m in planner.select_machines(Options(cli=cli, environ={}))]  # noqa: E731,E501
     assert names() == ["manylinux2014-x86_64"]
     assert names(targets="manylinux_2_31", archs="i686") == ["bullseye-i686"]
+    assert names(archs="i686") == ["manylinux2014-i686"]
     assert names(targets="manylinux2014 manylinux_2_31", archs="x86_64 i686") == [
-        "manylinux2014-x86_64", "bullseye-x86_64", "bullseye-i686"]
+        "manylinux2014-x86_64", "bullseye-x86_64", "manylinux2014-i686", "bullseye-i686"]
     assert names(targets="manylinux_2_28") == ["alma8-x86_64"]
     with pytest.raises(ConfigurationError, match="no machine for targets manylinux_2_5"):
         names(targets="manylinux_2_5")

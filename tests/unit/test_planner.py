@@ -62,11 +62,23 @@ def test_two_archs_select_both_bullseye_machines():
     assert [m.arch for m in chosen] == [Arch.X86_64, Arch.I686]
 
 
+def test_i686_defaults_to_its_manylinux2014_floor_machine_and_2_31_still_picks_bullseye():
+    """The default targets (manylinux2014) give i686 the zig floor box; manylinux_2_31 keeps
+    the plain bullseye one."""
+    chosen = planner.select_machines(opts(archs="x86_64 i686"))
+    assert names(chosen) == ["manylinux2014-x86_64", "manylinux2014-i686"]
+    i686 = chosen[1]
+    assert (i686.policy, i686.arch, i686.floor, i686.platform) == (
+        "manylinux_2_17", Arch.I686, "2.17", "manylinux_2_17_i686")
+    assert names(planner.select_machines(opts(targets="manylinux_2_31", archs="i686"))) == [
+        "bullseye-i686"]
+
+
 def test_an_arch_that_no_target_covers_is_refused_naming_the_targets_that_do():
     with pytest.raises(ConfigurationError) as info:
-        planner.select_machines(opts(archs="x86_64 i686"))
-    assert info.value.what == "no machine for targets manylinux_2_17 and arch i686"
-    assert "manylinux_2_31" in info.value.todo
+        planner.select_machines(opts(targets="manylinux_2_28", archs="x86_64 i686"))
+    assert info.value.what == "no machine for targets manylinux_2_28 and arch i686"
+    assert "manylinux_2_31" in info.value.todo and "manylinux_2_17" in info.value.todo
 
 
 def test_targets_times_archs_take_the_first_machine_of_each_pair():
@@ -103,9 +115,9 @@ def test_an_unknown_machine_is_a_configuration_error():
 
 def test_no_machine_for_targets_and_archs_is_a_configuration_error():
     with pytest.raises(ConfigurationError) as info:
-        planner.select_machines(opts(targets="manylinux_2_17", archs="i686"))
+        planner.select_machines(opts(targets="manylinux_2_34", archs="i686"))
     assert info.value.exit_code == 2
-    assert info.value.what == "no machine for targets manylinux_2_17 and arch i686"
+    assert info.value.what == "no machine for targets manylinux_2_34 and arch i686"
     assert "manylinux_2_31" in info.value.todo
 
 

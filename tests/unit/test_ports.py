@@ -31,6 +31,10 @@ def test_a_missing_header_names_the_port_that_provides_it():
     assert hint.startswith("hint: ffi.h not found: add `floor-install libffi-dev` to before-all")
     [plain] = why.hints(lines)  # no floor: no floor-install to offer
     assert "floor-install" not in plain
+    clang = ["m.c:2:10: fatal error: 'ffi.h' file not found"]  # zig's words, on i686
+    assert why.missing_headers(clang) == ["ffi.h"]
+    [zig] = why.hints(clang, floor=get("manylinux2014-i686").floor_spec.ports)
+    assert "floor-install" not in zig and "build the library from source with $CC" in zig
 
 
 def test_apt_get_install_of_dev_packages_on_a_floor_box_is_told_to_use_floor_install():
@@ -46,5 +50,8 @@ def test_apt_get_install_of_dev_packages_on_a_floor_box_is_told_to_use_floor_ins
 def test_the_hosts_cache_is_used_only_where_floor_install_runs():
     assert wanted("floor-install libffi-dev", FLOOR)
     assert not wanted("floor-install libffi-dev", None)
+    zig = get("manylinux2014-i686").floor_spec  # floor-install: not yet on i686
+    assert not wanted("floor-install libffi-dev", zig)
+    assert apt_hint("apt-get install -y libffi-dev", zig) is None
     assert not wanted("make", FLOOR) and not wanted("", FLOOR)
     assert ports.floor_env()["PKG_CONFIG_LIBDIR"] == "/opt/floor/ports/lib/pkgconfig"
