@@ -176,12 +176,15 @@ in_root bash "$stage/configure-base.sh" "$stage/vagrant.pub" "vmwheel-$suite"
 if [ -n "$floor_tgz" ]; then
     in_root chown -R vagrant:vagrant /opt/floor/ports /opt/floor/share/floor-install/built
 fi
-if [ -n "$zig" ]; then  # zig keeps what it builds for the guest's compiles there
-    in_root chown -R vagrant:vagrant /opt/floor/zig-cache
-fi
 step "build-host self check"
 in_root sh -c ". /etc/profile.d/vmwheel.sh && sh $stage/check-build-host.sh $policy $plat_arch \
     ${check_args[*]}"
+
+# zig's cache, where the guest's compiles (as vagrant) find the runtime libraries built above
+# and keep their own; after the self check, whose compiles write there too.
+if [ -n "$zig" ]; then
+    in_root chown -R vagrant:vagrant /opt/floor/zig-cache
+fi
 
 step "pack the box image"
 "$here/pack-box.sh" "$rootfs" "$out" "$disk_gb"

@@ -89,6 +89,11 @@ for py in /opt/python/*/bin/python; do
             fail "$py cannot import its standard modules"
     fi
     "$py" -m pip --version >/dev/null || fail "$py has no pip"
+    if [ -r "$floor/zig-target" ]; then  # interpreters not built with the floor: its headers
+        inc=$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
+        printf '#include <Python.h>\n' | "$floor/bin/cc" -c -o /dev/null -I"$inc" -x c - ||
+            fail "the floor's cc cannot compile $py's Python.h"
+    fi
     echo "$py: $("$py" --version 2>&1)"
 done
 [ "$found" -gt 0 ] || fail "no interpreter under /opt/python"

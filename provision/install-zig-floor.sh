@@ -27,10 +27,7 @@ got=${got%% *}
 [ "$got" = "$want" ] || die "$me: $wheel does not match its sha256 (expected $want)"
 
 mkdir -p "$3"
-prefix=$(cd "$3" && pwd)
-case $prefix in
-    *"'"*) die "$me: PREFIX must not contain a single quote: $prefix" ;;
-esac
+prefix=$(cd "$3" && pwd)  # any path: the wrappers find it from where they are
 work=$(mktemp -d "$prefix/.unpack.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 python3 -m zipfile -e "$wheel" "$work"
@@ -46,6 +43,45 @@ for name in gcc cc g++ c++; do
     chmod 755 "$prefix/bin/$name.tmp"
     mv "$prefix/bin/$name.tmp" "$prefix/bin/$name"
 done
+
+# Headers glibc 2.17 had that zig's glibc headers lack (zig-cc.sh searches PREFIX/include
+# last): <crypt.h>, which Python.h of CPython <= 3.10 includes when the interpreter's configure
+# found it (Debian's libcrypt-dev); without it no extension compiles for cp39. zig has no
+# libcrypt to link, so code that calls crypt() still fails, at its link.
+mkdir -p "$prefix/include"
+cat > "$prefix/include/crypt.h" <<'EOF'
+/* Written by install-zig-floor.sh: glibc 2.17's <crypt.h> (its declarations), which zig's
+   glibc headers lack; CPython 3.9's Python.h includes it where its configure found one. */
+#ifndef _CRYPT_H
+#define _CRYPT_H 1
+#include <features.h>
+__BEGIN_DECLS
+extern char *crypt (const char *__key, const char *__salt) __THROW __nonnull ((1, 2));
+extern void setkey (const char *__key) __THROW __nonnull ((1));
+extern void encrypt (char *__glibc_block, int __edflag) __THROW __nonnull ((1));
+#ifdef __USE_GNU
+struct crypt_data
+  {
+    char keysched[16 * 8];
+    char sb0[32768];
+    char sb1[32768];
+    char sb2[32768];
+    char sb3[32768];
+    char crypt_3_buf[14];
+    char current_salt[2];
+    long int current_saltbits;
+    int  direction, initialized;
+  };
+extern char *crypt_r (const char *__key, const char *__salt,
+                      struct crypt_data * __restrict __data) __THROW __nonnull ((1, 2, 3));
+extern void setkey_r (const char *__key, struct crypt_data * __restrict __data)
+     __THROW __nonnull ((1, 2));
+extern void encrypt_r (char *__glibc_block, int __edflag,
+                       struct crypt_data * __restrict __data) __THROW __nonnull ((1, 3));
+#endif
+__END_DECLS
+#endif
+EOF
 
 # floor-install builds its ports with the x86_64 floor's GCC and sysroot; not with zig yet.
 cat > "$prefix/bin/floor-install.tmp" <<EOF

@@ -51,7 +51,8 @@ def test_a_compile_keeps_its_optimization_and_drops_what_zig_rejects(prefix):
     got = zig_args(prefix, "gcc", "-c", "m.c", "-o", "m.o", "-O3", "-march=x86-64",
                    "-mtune=generic", "-flto=auto", "-ffat-lto-objects",
                    "-Wp,-D_FORTIFY_SOURCE=2", "-Wp,-UNDEBUG", "-DNAME=a b", "-fPIC")
-    assert got == ["cc", "-target", "x86-linux-gnu.2.17", "-mcpu=i686", "-c", "m.c", "-o",
+    assert got == ["cc", "-target", "x86-linux-gnu.2.17", "-mcpu=i686", "-idirafter",
+                   f"{prefix}/include", "-c", "m.c", "-o",
                    "m.o", "-O3", "-D_FORTIFY_SOURCE=2", "-UNDEBUG", "-DNAME=a b", "-fPIC"]
 
 
@@ -60,7 +61,8 @@ def test_a_link_gets_one_O2_and_loses_the_linker_flags_lld_lacks(prefix):
     got = zig_args(prefix, "cc", "-pthread", "-shared", "-Wl,-O1", "-Wl,-Bsymbolic-functions",
                    "-Wl,--exclude-libs,ALL", "-Wl,--strip-all", "-O0", "-g", "x.o", "-lstdc++",
                    "-o", "x.so", "-Os")
-    assert got == ["cc", "-target", "x86-linux-gnu.2.17", "-mcpu=i686", "-pthread", "-shared",
+    assert got == ["cc", "-target", "x86-linux-gnu.2.17", "-mcpu=i686", "-idirafter",
+                   f"{prefix}/include", "-pthread", "-shared",
                    "-Wl,-O1", "-Wl,--strip-all", "-g", "x.o", "-lstdc++", "-o", "x.so", "-O2"]
 
 
