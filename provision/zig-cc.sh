@@ -34,7 +34,10 @@ for a in "$@"; do
 done
 [ "$link" = 0 ] || set -- "$@" -O2
 # -mcpu=i686: manylinux2014's i686 baseline, as CentOS 7's gcc (zig's own is pentium4, SSE2).
+# -fno-sanitize=undefined: GCC's default. zig compiles without -O in its Debug mode, which adds
+# UBSan calls that the -O2 link above lacks (CMake's test programs did not link); a user's own
+# -fsanitize comes later and wins.
 # PREFIX/include, searched last: glibc 2.17 headers zig lacks (install-zig-floor.sh).
 ZIG_GLOBAL_CACHE_DIR=$prefix/zig-cache ZIG_LOCAL_CACHE_DIR=$prefix/zig-cache \
     exec "$prefix/zig/zig" "$mode" -target "$(cat "$prefix/zig-target")" -mcpu=i686 \
-    -idirafter "$prefix/include" "$@"
+    -fno-sanitize=undefined -idirafter "$prefix/include" "$@"
