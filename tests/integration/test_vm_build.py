@@ -182,17 +182,23 @@ def test_two_machines_at_once_x86_64_and_i686_the_missing_box_built_first(tmp_pa
     i686 = get_machine(I686)
     missing, before = not boxes.is_current(i686), set(domains())
     out = tmp_path / "wheelhouse"
+    # Files, not pipes: nobody reads a pipe while the loop polls, and a box build's output
+    # fills one (the build then blocks on its next write).
+    said, errs = open(tmp_path / "stdout", "w+"), open(tmp_path / "stderr", "w+")
     proc = subprocess.Popen(
         [str(BIN / "vmwheel"), "build", "msgpack", "--machine", f"{DEFAULT},{I686}",
          "--cpus", "1", "--build", "cp313-*", "--output-dir", str(out)],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=REPO, stdout=said, stderr=errs, text=True)
     most = 0  # VMs of the two machines seen running at the same moment
     while proc.poll() is None:
         running = run("virsh", "-c", "qemu:///system", "list", "--name").stdout.split()
         most = max(most, len([d for d in running if d.startswith("vmwheel-") and
                               d.endswith((f"-{DEFAULT}", f"-{I686}"))]))
         time.sleep(2)
-    stdout, stderr = proc.communicate()
+    proc.wait()
+    said.seek(0)
+    errs.seek(0)
+    stdout, stderr = said.read(), errs.read()
     assert proc.returncode == 0, stdout[-3000:] + stderr[-3000:]
     if missing:
         assert f"vmwheel: box vmwheel/{I686} is not built (or provision/ changed since): " \
