@@ -95,7 +95,8 @@ chmod 755 "$prefix/bin/floor-install.tmp"
 mv "$prefix/bin/floor-install.tmp" "$prefix/bin/floor-install"
 
 # Build the runtime libraries once, here, at native speed: a shared C and C++ object, stripped
-# (CPython's LDSHARED strips) and not (CMake, meson), and a C and C++ program, checked.
+# (CPython's LDSHARED strips) and not (CMake, meson), and a C and C++ program, checked. (zig's
+# cache does not yet survive into the box image, whose files get new inodes: README.)
 printf 'int f(void) { return 1; }\nint main(void) { return !f(); }\n' > "$work/c.c"
 printf '#include <string>\n#include <stdexcept>\nint f(int n) { try { if (n) throw %s; }
 catch (const std::exception &e) { return std::string(e.what()).size(); } return 0; }

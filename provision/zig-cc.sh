@@ -8,7 +8,8 @@
 #   -march=* (zig spells it -mcpu); -Wp,-DX and -Wp,-UX are given as -DX and -UX. At a link step
 #   (no -c, -S, -E, -M, -MM) every -O is replaced by one -O2: zig builds the runtime libraries
 #   it links (libc++, compiler_rt) for the link's optimization mode and keeps them in
-#   PREFIX/zig-cache, where the box build made the release ones (minutes under emulation).
+#   PREFIX/zig-cache, where the box build made the release ones (they do not survive into the
+#   box image yet: its files get new inodes, so a fresh VM's first C++ link builds libc++).
 # POSIX sh, like the other scripts that run in guests. Not one that prints a usage line: every
 # argument is the compiler's.
 set -eu
