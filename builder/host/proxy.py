@@ -19,7 +19,10 @@ from dataclasses import dataclass, field
 
 HEAD_MAX = 16 * 1024  # bytes of request line and headers a client may send
 CONNECT_TIMEOUT = 30  # seconds for the upstream connection
-IDLE_TIMEOUT = 900  # seconds an upstream connection may stay silent
+IDLE_TIMEOUT = 900  # seconds a connection may stay silent
+HEAD_TIMEOUT = 60  # seconds a client has to send its request
+MAX_CLIENTS = 64  # connections served at once; more are closed at once
+KEPT = 100  # refusals remembered (each distinct one); the rest are only counted
 # Addresses of this host and its networks, which no allowed name may lead to.
 FORBIDDEN = [ipaddress.ip_network(n) for n in (
     "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
@@ -58,8 +61,11 @@ class AllowProxy:
     resolve: object = resolve  # (host, port) -> [address]
     connect: object = connect  # (address, port) -> a connected socket
     refused: list = field(default_factory=list)  # "host:port (why)", in order, each once
+    refusals: int = 0  # every refusal, counted
     passed: int = 0  # connections let through
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _slots: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(MAX_CLIENTS))
 
     def upstream(self, host, port):
         """A connection to an allowed host, or Refused saying why not."""
@@ -87,8 +93,9 @@ class AllowProxy:
 
     def _refuse(self, client, target, why):
         with self._lock:
+            self.refusals += 1
             entry = f"{target} ({why})"
-            if entry not in self.refused:
+            if entry not in self.refused and len(self.refused) < KEPT:
                 self.refused.append(entry)
         body = f"vmwheel guest-network: {target} refused: {why}\n".encode()
         client.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\n"
@@ -97,7 +104,9 @@ class AllowProxy:
     def handle(self, client):
         """Serve one client connection (a socket or an SSH channel) to its end."""
         try:
+            client.settimeout(HEAD_TIMEOUT)
             head, rest = _read_head(client)
+            client.settimeout(IDLE_TIMEOUT)
             method, target, lines = _parse(head)
             if method == "CONNECT":
                 host, port = _host_port(target, None)
@@ -132,7 +141,20 @@ class AllowProxy:
                 client.close()
 
     def serve_in_thread(self, client):
-        threading.Thread(target=self.handle, args=(client,), daemon=True).start()
+        """`handle` in a thread of its own, up to MAX_CLIENTS at once (a guest opening
+        thousands of connections gets the rest closed, not as many threads)."""
+        if not self._slots.acquire(blocking=False):
+            with contextlib.suppress(OSError, EOFError):
+                client.close()
+            return
+
+        def run():
+            try:
+                self.handle(client)
+            finally:
+                self._slots.release()
+
+        threading.Thread(target=run, daemon=True).start()
 
     @contextlib.contextmanager
     def listen(self):

@@ -85,6 +85,6 @@ def allowlisted(remote, extra):
         tunnel.close()
         if proxy.refused:
             shown = "; ".join(proxy.refused[:REFUSALS_SHOWN])
-            more = len(proxy.refused) - REFUSALS_SHOWN
-            log.say(f"guest network: refused {shown}" + (f" and {more} more" if more > 0
-                                                         else "") + " (guest-allow adds hosts)")
+            more = "; ..." if len(proxy.refused) > REFUSALS_SHOWN else ""
+            log.say(f"guest network: refused {proxy.refusals} connection(s): {shown}{more} "
+                    "(guest-allow adds hosts)")

@@ -162,3 +162,27 @@ def test_allowlist_follows_the_hosts_pip_index_settings():
     # An index set to pip's own default keeps its file host.
     assert allowlist.pip_entries({"index-url": DEFAULTS[0]}, DEFAULTS) == {
         ("index.example", 443), ("files.example", 443)}
+
+
+def test_connections_beyond_the_cap_are_closed_and_refusals_only_counted(proxy, monkeypatch):
+    from builder.host import proxy as proxy_module
+    p, port, upstream, asked = proxy
+    monkeypatch.setattr(proxy_module, "KEPT", 2)
+    for n in range(4):
+        assert ask(port, f"CONNECT n{n}.test:443 HTTP/1.1\r\n\r\n".encode()).startswith(
+            b"HTTP/1.1 403")
+    assert p.refusals == 4 and len(p.refused) == 2
+    held = [socket.create_connection(("127.0.0.1", port))
+            for _ in range(proxy_module.MAX_CLIENTS)]
+    try:
+        time.sleep(0.5)  # every one of them holds a slot, waiting for its request
+        try:  # closed at once, unanswered (a reset when the request was already in)
+            got = ask(port, b"CONNECT index.test:443 HTTP/1.1\r\n\r\n")
+        except ConnectionResetError:
+            got = b""
+        assert got == b"" and asked == []
+    finally:
+        for c in held:
+            c.close()
+    time.sleep(0.5)
+    assert ask(port, b"CONNECT n9.test:443 HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 403")
