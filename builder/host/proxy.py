@@ -180,20 +180,21 @@ class AllowProxy:
 
 
 def _read_head(client):
+    """(request line and headers, what came after them); bare LF line ends are taken too."""
     data = b""
-    while b"\r\n\r\n" not in data:
+    while not re.search(rb"\r?\n\r?\n", data):
         if len(data) > HEAD_MAX:
             raise Refused("request head too long")
         chunk = client.recv(4096)
         if not chunk:
             raise EOFError
         data += chunk
-    head, _, rest = data.partition(b"\r\n\r\n")
-    return head.decode("latin-1"), rest
+    head, _, rest = re.split(rb"(\r?\n\r?\n)", data, maxsplit=1)
+    return head.decode("latin-1").replace("\r\n", "\n"), rest
 
 
 def _parse(head):
-    request, *lines = head.split("\r\n")
+    request, *lines = head.split("\n")
     parts = request.split()
     if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
         raise Refused("not an HTTP/1 proxy request")

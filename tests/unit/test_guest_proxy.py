@@ -124,6 +124,17 @@ def test_refused_at_once_without_connecting(proxy, request_line, why):
     assert len(p.refused) == 1
 
 
+def test_bare_lf_line_ends_are_taken_too(proxy):
+    """(setuptools runs setup.py with every backslash-r-backslash-n of its source made a
+    backslash-n: a probe written with them sends bare LFs.)"""
+    p, port, upstream, asked = proxy
+    got = ask(port, b"CONNECT evil.test:443 HTTP/1.1\nHost: evil.test\n\n")
+    assert got.startswith(b"HTTP/1.1 403") and b"evil.test:443 refused" in got
+    got = ask(port, b"GET http://mirror.test/x HTTP/1.1\nUser-Agent: t\n\n")
+    assert got.endswith(b"hello")
+    assert upstream.got[0].startswith(b"GET /x HTTP/1.1\r\nHost: mirror.test\r\nUser-Agent: t\r\n")
+
+
 def test_a_request_that_is_not_http_is_refused(proxy):
     p, port, upstream, asked = proxy
     assert ask(port, b"\x16\x03\x01 hello\r\n\r\n").startswith(b"HTTP/1.1 403")
