@@ -90,6 +90,10 @@ class FarmBuild(BuildRun):
         if plain:
             raise ConfigurationError("--ssh-host and --scheduler both given",
                                      "choose one: a farm's SSH hosts belong to its workers")
+        if given["guest-wheels"]:
+            raise ConfigurationError("guest-wheels is not yet supported on a farm (the "
+                                     "directory is on this host, not the workers')",
+                                     "build with guest-network none locally")
         self.farm = address.of_options(given)
 
     def build_everywhere(self, plain):

@@ -30,7 +30,7 @@ from ..sources import source
 from ..stages.build import Builder, StageFailed
 from ..stages import ports
 from ..stages.guest import guest_ca, list_interpreters
-from . import machines, parallel
+from . import guestnet, machines, parallel
 from .options_io import effective_options
 
 HOOKS = ("before-build", "repair-wheel-command", "test-requires", "test-command",
@@ -53,6 +53,7 @@ class BuildRun:
         """Build everything; return 0 or raise a VmwheelError with the exit code."""
         plain = SSHHost(**self.ssh) if self.ssh else None  # its address is checked first
         given = effective_options(self.cli)  # so are the command line and environment
+        guestnet.check(given)
         self.check_executor(given, plain)
         work = Path(tempfile.mkdtemp(prefix="resolve-", dir=ensure_dir(cache_dir() / "work")))
         try:
@@ -134,13 +135,13 @@ class BuildRun:
 
     def _vms(self):
         return [VagrantVM(m, self.out.path / "logs" / m.name, keep=self.opts["keep-vm"],
-                          driver=self.opts["driver"] or None)
+                          driver=self.opts["driver"] or None, network=self.opts["guest-network"])
                 for m in planner.select_machines(self.opts, self.machine)]
 
-    def _guest_env(self, ca, root, floor):
+    def _guest_env(self, ca, root, floor, net):
         env = floor_env() if floor else {}
         env.update(pipconfig.pip_env(str(guest_ca(root)) if ca else None,
-                                     pipconfig.pip_config()))
+                                     pipconfig.pip_config()), **net)
         env["SOURCE_DATE_EPOCH"] = str(self.src.source_date_epoch)
         for var in self.opts["environment-pass"]:
             if var in os.environ:
@@ -154,8 +155,8 @@ class BuildRun:
             if r.pending:
                 self.display.stage(row(r, self.labelled), "waiting for the build host")
         try:
-            with host.session() as remote:
-                self._build_in(host, remote, planned)
+            with host.session() as remote, guestnet.network(host, remote, self.opts) as net:
+                self._build_in(host, remote, planned, net)
         except (VmwheelError, KeyboardInterrupt) as exc:
             fail_pending(planned, getattr(exc, "what", f"{stopped_by(exc)}; rerun to finish"))
             raise
@@ -163,11 +164,11 @@ class BuildRun:
             self.timings.update({f"{k} {host.name}": v for k, v in host.timings.items()})
             fail_pending(planned, lambda r: f"no interpreter {r.tag} on the build host")
 
-    def _build_in(self, host, remote, planned):
+    def _build_in(self, host, remote, planned, net):
         check_clock(remote, host.name)
         log_dir = self.out.path / "logs" / host.name
         ca = pipconfig.ca_bundle(pipconfig.pip_config())
-        env = self._guest_env(ca, host.guest_root, host.floor)
+        env = self._guest_env(ca, host.guest_root, host.floor, net)
         plat = host.platform(remote, env)
         self.described[host.name]["platform"] = plat
         builder = Builder(remote, self.src, self.out, plat, log_dir, env,

@@ -22,6 +22,7 @@ class BuildHost:
     policy = arch = None  # known before connecting for table machines; None for plain hosts
     floor = None  # a model.machine.Floor when the host proves wheels under an old glibc
     cpus = 1  # what `parallel` defaults to: builds that may run at once
+    guest_network = None  # a VM's guest-network mode; None: not ours to restrict (SSH hosts)
 
     def __init__(self):
         self.timings = {}  # boot, finish, ... in seconds

@@ -187,6 +187,10 @@ class Remote:
                                "see the log")
         return out
 
+    def transport(self):
+        """The connected paramiko Transport (for a port forward: transport/tunnel.py)."""
+        return self._retrying("connecting", lambda c: c.client.get_transport())
+
     def put(self, local, remote):
         self._retrying(f"uploading {local}", lambda c: c.put(str(local), str(remote)))
 
