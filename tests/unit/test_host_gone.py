@@ -45,14 +45,28 @@ class Virsh:
     (0, "shut off (shutdown)", "", "the VM powered off"),  # a booted VM's domain stays
     (0, "crashed (panicked)", "", "the VM crashed"),
     (0, "paused (ioerror)", "", "the VM was paused by libvirt (paused (ioerror))"),
+    (0, "in shutdown (unknown)", "", "the VM powered off"),  # QEMU being stopped
 ])
 def test_the_fate_of_a_domain(monkeypatch, tmp_path, code, state, log, said):
     monkeypatch.setattr(gone.prepare, "virsh", lambda *a, check: Virsh(code, state + "\n"))
     monkeypatch.setattr(gone.prepare, "libvirt_reachable", lambda: True)
-    assert gone.fate("d", qemu_log(tmp_path, "d", log)) == said
+    monkeypatch.setattr(gone, "WAIT", 0)
+    assert gone.fate("d", qemu_log(tmp_path, "d", log), wait=0) == said
     look = gone.checkup("d", tmp_path)
     assert look(True) == (said or gone.SSH_GONE)  # running, retries over: its sshd is gone
     assert look(False) == said  # running: retried first
+
+
+def test_a_vanished_domain_waits_for_libvirt_to_log_why(monkeypatch, tmp_path):
+    """The link breaks as QEMU exits; libvirt logs the reason a moment later."""
+    monkeypatch.setattr(gone.prepare, "virsh", lambda *a, check: Virsh(1, ""))
+    monkeypatch.setattr(gone.prepare, "libvirt_reachable", lambda: True)
+    log = qemu_log(tmp_path, "d", "-msg timestamp=on\n")
+    later = threading.Timer(0.5, lambda: (log / "d.log").write_text(
+        "-msg timestamp=on\nshutting down, reason=shutdown\n"))
+    later.start()
+    assert gone.fate("d", log, wait=5) == "the VM powered off"
+    assert gone.fate("e", qemu_log(tmp_path, "e", ""), wait=0.3) == "the VM stopped"
 
 
 def test_a_domain_libvirt_cannot_tell_about_is_retried(monkeypatch, tmp_path):
