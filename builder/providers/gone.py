@@ -58,17 +58,17 @@ def fate(domain, logs=QEMU_LOGS, wait=None):
             return f"the VM was paused by libvirt ({state})"
         if state.startswith("crashed"):
             return REASONS["crashed"]
-        if state.startswith("in shutdown"):  # the guest powered off; QEMU is being stopped
-            return REASONS["shutdown"]
         said = re.match(r"shut off \((\w+)\)", state)  # a booted VM's domain stays defined
         if said:
             return REASONS.get(said.group(1), STOPPED)
         if res.returncode != 0 and not prepare.libvirt_reachable():
             return None  # libvirtd does not say: retried as a broken link
+        # Gone, or "in shutdown" (a guest's poweroff, and a destroy too: QEMU takes SIGTERM
+        # as a shutdown request): libvirt logs why once QEMU is gone.
         reason = shutdown_reason(domain, logs)
         if reason or time.monotonic() >= deadline:
             return REASONS.get(reason, STOPPED)
-        time.sleep(0.2)  # libvirt writes the reason a moment after QEMU is gone
+        time.sleep(0.2)
 
 
 def checkup(domain, logs=QEMU_LOGS):

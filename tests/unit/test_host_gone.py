@@ -45,7 +45,10 @@ class Virsh:
     (0, "shut off (shutdown)", "", "the VM powered off"),  # a booted VM's domain stays
     (0, "crashed (panicked)", "", "the VM crashed"),
     (0, "paused (ioerror)", "", "the VM was paused by libvirt (paused (ioerror))"),
-    (0, "in shutdown (unknown)", "", "the VM powered off"),  # QEMU being stopped
+    # QEMU being stopped: after a guest's poweroff and a destroy alike; the log says which.
+    (0, "in shutdown (unknown)", "shutting down, reason=destroyed\n",
+     "the VM was destroyed (from outside)"),
+    (0, "in shutdown (unknown)", "shutting down, reason=shutdown\n", "the VM powered off"),
 ])
 def test_the_fate_of_a_domain(monkeypatch, tmp_path, code, state, log, said):
     monkeypatch.setattr(gone.prepare, "virsh", lambda *a, check: Virsh(code, state + "\n"))
