@@ -5,7 +5,6 @@ walks them through: resolve -> plan -> for each build host, `with host.session()
 before-all, the stages per interpreter -> SHA256SUMS, report.json, summary.
 """
 
-import datetime
 import os
 import shutil
 import tempfile
@@ -13,7 +12,7 @@ import time
 from pathlib import Path
 
 from .. import log, planner
-from ..errors import (BuildFailed, BuildHostError, ConfigurationError, NothingToDo, VmwheelError,
+from ..errors import (BuildFailed, ConfigurationError, HostGone, NothingToDo, VmwheelError,
                       stopped_by)
 from ..host import pipconfig, prepare
 from ..images import boxes
@@ -30,7 +29,8 @@ from ..sources import source
 from ..stages.build import Builder, StageFailed
 from ..stages import ports
 from ..stages.guest import guest_ca, list_interpreters
-from . import guestnet, machines, parallel
+from . import guestnet, machines, parallel, renew
+from .clock import check_clock
 from .options_io import effective_options
 
 HOOKS = ("before-build", "repair-wheel-command", "test-requires", "test-command",
@@ -48,6 +48,7 @@ class BuildRun:
         self.earlier = {}
         self.only_planned = False  # a farm job: build only the interpreters it was given
         self.labelled = False  # several machines: rows and lines name theirs
+        self.lost = {}  # host name -> [(who, reason)]: builds its host went away under
 
     def execute(self):
         """Build everything; return 0 or raise a VmwheelError with the exit code."""
@@ -155,8 +156,16 @@ class BuildRun:
             if r.pending:
                 self.display.stage(row(r, self.labelled), "waiting for the build host")
         try:
-            with host.session() as remote, guestnet.network(host, remote, self.opts) as net:
-                self._build_in(host, remote, planned, net)
+            while True:  # again on a fresh host while one that went away lets the rest go on
+                self.lost[host.name] = []
+                try:
+                    with host.session() as remote, \
+                            guestnet.network(host, remote, self.opts) as net:
+                        self._build_in(host, remote, planned, net)
+                    break
+                except HostGone as exc:
+                    if not renew.go_on(host, planned, self.lost[host.name], exc):
+                        break
         except (VmwheelError, KeyboardInterrupt) as exc:
             fail_pending(planned, getattr(exc, "what", f"{stopped_by(exc)}; rerun to finish"))
             raise
@@ -174,7 +183,7 @@ class BuildRun:
         builder = Builder(remote, self.src, self.out, plat, log_dir, env,
                           {k: self.opts[k] for k in HOOKS}, python_root=host.python_root,
                           display=self.display, floor=host.floor, root=host.guest_root)
-        builder.labelled = self.labelled
+        builder.labelled, builder.lost = self.labelled, self.lost[host.name]
         t0 = time.monotonic()
         builder.upload(ca)
         self.timings[f"upload {host.name}"] = time.monotonic() - t0
@@ -226,23 +235,3 @@ class BuildRun:
                               "see the reasons above; pin an older release or use another "
                               "machine")
         return 0
-
-
-# A build host's clock this far from ours breaks TLS (certificates not yet valid), make's
-# timestamps and zip's (no dates before 1980): refuse before building anything.
-MAX_CLOCK_SKEW = 24 * 3600
-
-
-def check_clock(remote, name):
-    try:
-        their = int(remote.check("date +%s").split()[0])
-    except (ValueError, IndexError):  # a `date` without %s: nothing to compare
-        return
-    skew = their - time.time()
-    if abs(skew) > MAX_CLOCK_SKEW:
-        when = datetime.datetime.fromtimestamp(their, datetime.timezone.utc)
-        raise BuildHostError(
-            f"the clock of {name} says {when:%Y-%m-%d %H:%M} UTC, {abs(skew) / 86400:.0f} days "
-            f"{'behind' if skew < 0 else 'ahead of'} this host's",
-            "set its clock (NTP, `timedatectl`, or the VM host's) and rerun; wheels already "
-            "fetched are kept")

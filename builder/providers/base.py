@@ -19,6 +19,7 @@ class BuildHost:
     name = ""
     python_root = "/opt/python"
     guest_root = "/tmp/vmwheel"  # the run's dir on the build host, deleted and made anew
+    renewal = "over a new connection"  # where the rest go on once the host went away (renew.py)
     policy = arch = None  # known before connecting for table machines; None for plain hosts
     floor = None  # a model.machine.Floor when the host proves wheels under an old glibc
     cpus = 1  # what `parallel` defaults to: builds that may run at once

@@ -15,7 +15,7 @@ from ..images import boxes
 from ..transport.ports import free_port, port_is_free
 from ..transport.remote import Remote
 from ..host import vagrantcli
-from . import accel, instances, leftovers
+from . import accel, gone, instances, leftovers
 from .saved import Saved
 from .base import BuildHost
 
@@ -87,6 +87,15 @@ class VagrantVM(BuildHost):
         self._use_slot(slot)
 
     def up(self):
+        """`_start` the VM; its Remote looks at the domain when the link breaks (gone.py), and
+        a session after a VM that went away gets one as fresh (orchestration/renew.py)."""
+        remote = self._start()
+        remote.checkup, remote.noun = gone.checkup(self._domain()), "the VM"
+        saved = "restore" in self.timings or "save" in self.timings
+        self.renewal = f"in a freshly {'restored' if saved else 'booted'} VM"
+        return remote
+
+    def _start(self):
         """Restore the machine's saved state, else boot (or reuse a kept VM); return a Remote
         connected to it."""
         if self.restricted and not self.spec.is_local:

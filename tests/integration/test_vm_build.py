@@ -95,13 +95,17 @@ def test_fab_build_msgpack_on_the_default_box_survives_a_killed_vm(tmp_path, fau
     [victim] = [d for d in set(domains()) - before if d.endswith(f"-{DEFAULT}")]
     assert run("virsh", "-c", "qemu:///system", "destroy", victim).returncode == 0
     stdout, stderr = proc.communicate(timeout=600)
-    assert proc.returncode == 5, stdout + stderr  # BuildHostError
-    assert "lost the SSH link" in stderr and stderr.count("\n") == 1
+    # The builds under way fail, each in one line (README: The build host goes away); with
+    # parallel = 2 every interpreter not yet fetched was under way: nothing is left to go on.
+    assert proc.returncode == 1, stdout + stderr  # BuildFailed
+    assert stderr.startswith("vmwheel: build failed for ") and stderr.count("\n") == 1
+    assert "the VM was destroyed (from outside) during " in stdout, stdout
     assert {p.name: sha256_of(p) for p in out.glob("*.whl")} == first
     partial = [p.name for p in out.rglob("*.part")]
     report = json.loads((out / "report.json").read_text())
     failed = [e for e in report["interpreters"] if e["status"] == "failed"]
-    assert failed and all("lost the SSH link" in e["reason"] for e in failed)
+    assert failed and all(e["reason"].startswith("the VM was destroyed (from outside) during ")
+                          for e in failed), failed
     assert victim not in domains(), "the killed VM was left behind"
     faults.record("VM killed mid-build (virsh destroy)",
                   [n for n in first if not (out / n).exists()], partial)
