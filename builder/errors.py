@@ -73,6 +73,16 @@ class BuildHostError(VmwheelError):
     exit_code = 5
 
 
+class HostGone(BuildHostError):
+    """The build host went away in the middle of the build: its link broke and did not come
+    back, or the VM powered off (exit 5). `happened` says what, for an interpreter's one line
+    ("the VM powered off"); orchestration (run.py) goes on with the rest on a fresh host."""
+
+    def __init__(self, what, todo=None, exit_code=None, happened="the SSH link was lost"):
+        super().__init__(what, todo, exit_code)
+        self.happened = happened
+
+
 class SourceError(VmwheelError):
     """The package cannot be turned into an sdist: unknown, unreadable, clone failed (exit 6)."""
 

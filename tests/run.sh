@@ -22,4 +22,4 @@ fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q -e '.[test]'
 .venv/bin/vmwheel host setup
-exec .venv/bin/python -m pytest -o addopts=-ra "$@"
+exec .venv/bin/python -m pytest -o addopts=-ra --durations=25 "$@"

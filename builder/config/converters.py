@@ -140,3 +140,16 @@ def to_selectors(value, where):
     value = to_str(value, where)
     check_selectors(value, where)
     return value
+
+
+HOST_NAME = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9][A-Za-z0-9.-]{0,252}(:\d{1,5})?")
+
+
+def to_hosts(value, where):
+    """Host names, each NAME or NAME:PORT (no IP addresses: the host resolves names)."""
+    items = to_list(value, where)
+    for item in items:
+        m = HOST_NAME.fullmatch(item)
+        if not m or not 0 < int((m.group(1) or ":80")[1:]) < 65536:
+            raise BadValue("host names, each NAME or NAME:PORT (no IP addresses)")
+    return items

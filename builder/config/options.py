@@ -18,7 +18,7 @@ from .. import log
 from ..errors import ConfigurationError
 from ..output.logcap import DEFAULT_CAP
 from .converters import (BadValue, int_in, one_of, to_archs, to_bool, to_env, to_list,
-                         to_output_dir, to_selectors, to_size, to_str, to_targets)
+                         to_hosts, to_output_dir, to_selectors, to_size, to_str, to_targets)
 from .selectors import matches
 
 if sys.version_info >= (3, 11):
@@ -94,6 +94,17 @@ OPTIONS = [
            "sdist (verified by sha256) instead of building them again", "false"),
     Option("memory", int_in(256, 1 << 20), 0, "guest memory in MiB (default: the machine's)", "4096"),
     Option("cpus", int_in(1, 1024), 0, "guest CPUs (default: the machine's)", "2"),
+    Option("guest-network", one_of("allowlist", "full", "none"), "allowlist", "what a VM guest "
+           "may reach: allowlist (the package indexes of this host's pip configuration, its "
+           "apt mirror and guest-allow), full (everything, this host's loopback too), none "
+           "(nothing: pip uses guest-wheels only); command line or environment only",
+           "none", project=False),
+    Option("guest-allow", to_hosts, [], "more host names (NAME or NAME:PORT) the guest may "
+           "reach under guest-network=allowlist; command line or environment only",
+           "files.example.org mirror.example.org:8443", project=False),
+    Option("guest-wheels", to_str, "", "a directory of wheels on this host, uploaded to the "
+           "guest as pip's only source under guest-network=none; command line or environment "
+           "only", "wheels/", project=False),
     Option("parallel", int_in(0, 64), 0, "interpreters compiling at the same time on one "
            "build host (default 0: as many as the VM has CPUs; 1 on a plain SSH host)", "2"),
     Option("scheduler", to_str, "", "Dask scheduler of a build farm: loopback, or tls:// with "

@@ -3,7 +3,8 @@
 The client resolves the sdist and plans as a local build does; each machine's pending
 interpreters are split into as many groups as the farm has VM slots for that machine (at most
 one per interpreter), and each group becomes one job that requires a VM slot and the
-machine's box, so only a worker with that box receives it. A wheel comes back from the
+machine's box, so only a worker with that box receives it, and carries the sdist itself (so a
+job can run on any such worker, again after one died). A wheel comes back from the
 worker that staged it, in chunks sent straight to this client (never through the scheduler),
 and is checked by size and sha256 and renamed into place as a local build's wheel is.
 
@@ -89,6 +90,10 @@ class FarmBuild(BuildRun):
         if plain:
             raise ConfigurationError("--ssh-host and --scheduler both given",
                                      "choose one: a farm's SSH hosts belong to its workers")
+        if given["guest-wheels"]:
+            raise ConfigurationError("guest-wheels is not yet supported on a farm (the "
+                                     "directory is on this host, not the workers')",
+                                     "build with guest-network none locally")
         self.farm = address.of_options(given)
 
     def build_everywhere(self, plain):
@@ -127,11 +132,16 @@ class FarmRun:
             client.close()
 
     def _submit_and_collect(self, client, planned, slots):
+        import dask
         from distributed import Event, as_completed
 
         run = self.run
         client.subscribe_topic(topic(self.run_id), self._on_stage)
-        sdist = client.scatter(run.src.sdist.read_bytes(), broadcast=True, hash=False)
+        # The sdist travels inside each job, not scattered: Dask sends a job to a worker that
+        # holds its input whenever one does, and its memory manager keeps a scattered value
+        # on one worker only, so every job queued behind the first on that worker (the other
+        # idle), and killing that worker lost the sdist of every job not yet done.
+        sdist = run.src.sdist.read_bytes()
         futures = []
         for name, results in planned.items():
             pending = [r for r in results if r.pending]
@@ -139,9 +149,11 @@ class FarmRun:
                 number = len(self.jobs) + 1
                 farm_job = FarmJob(self.run_id, number, name, group, run.src, run.opts,
                                    time.time(), __version__)
-                fut = client.submit(job_mod.build, farm_job, sdist, pure=False,
-                                    key=f"vmwheel-{self.run_id}-{number}",
-                                    resources={VM_SLOT: 1, box_resource(name): 1})
+                with dask.config.set({"distributed.admin.large-graph-warning-threshold":
+                                      f"{len(sdist) + (1 << 20)}B"}):  # an sdist is not large
+                    fut = client.submit(job_mod.build, farm_job, sdist, pure=False,
+                                        key=f"vmwheel-{self.run_id}-{number}",
+                                        resources={VM_SLOT: 1, box_resource(name): 1})
                 self.jobs[fut.key] = farm_job
                 futures.append(fut)
                 for r in group:

@@ -43,7 +43,8 @@ class WorkerConfig:
             host.name = machine  # its logs and timings under the machine's name, as locally
             return host
         spec = get_machine(machine).sized(opts["memory"], opts["cpus"])
-        return VagrantVM(spec, log_dir, keep=False, driver=opts["driver"] or None)
+        return VagrantVM(spec, log_dir, keep=False, driver=opts["driver"] or None,
+                         network=opts["guest-network"])
 
 
 CONFIG = None  # this process's WorkerConfig, read by the jobs it runs (job.py)

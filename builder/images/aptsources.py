@@ -47,3 +47,10 @@ def debian_mirror(apt_dir=APT_DIR):
             return uri
     raise HostNotReady("no Debian mirror found in this host's apt sources",
                        "set VMWHEEL_DEBIAN_MIRROR to a Debian archive URL")
+
+
+def source_uris(apt_dir=APT_DIR):
+    """Every enabled `deb` URI of this host's apt sources, and $VMWHEEL_DEBIAN_MIRROR."""
+    uris = [uri for uri, _ in _entries(Path(apt_dir))]
+    explicit = os.environ.get("VMWHEEL_DEBIAN_MIRROR")
+    return ([explicit] if explicit else []) + uris

@@ -47,8 +47,15 @@ def providing(header, ports=None):
     return None
 
 
+# The floor's wrappers (gcc, cc, g++, c++: provision/install-floor-toolchain.sh) come first on
+# PATH: CMake (scikit-build-core) and meson (meson-python) look up `c++` and `cc` there, and
+# would otherwise find the box's own gcc, which links glibc 2.31 and a shared libstdc++.
+FLOOR_PATH = "/opt/floor/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
 def floor_env():
-    """What every guest command on a floor box gets: pkg-config sees only floor-install's
-    libraries (never Debian's, built for a newer glibc), and the loader finds them, so
-    auditwheel grafts them into wheels."""
-    return {"PKG_CONFIG_LIBDIR": f"{PREFIX}/lib/pkgconfig", "LD_LIBRARY_PATH": f"{PREFIX}/lib"}
+    """What every guest command on a floor box gets: the floor's compilers first on PATH,
+    pkg-config sees only floor-install's libraries (never Debian's, built for a newer glibc),
+    and the loader finds them, so auditwheel grafts them into wheels."""
+    return {"PATH": FLOOR_PATH, "PKG_CONFIG_LIBDIR": f"{PREFIX}/lib/pkgconfig",
+            "LD_LIBRARY_PATH": f"{PREFIX}/lib"}

@@ -5,7 +5,6 @@ walks them through: resolve -> plan -> for each build host, `with host.session()
 before-all, the stages per interpreter -> SHA256SUMS, report.json, summary.
 """
 
-import datetime
 import os
 import shutil
 import tempfile
@@ -13,7 +12,7 @@ import time
 from pathlib import Path
 
 from .. import log, planner
-from ..errors import (BuildFailed, BuildHostError, ConfigurationError, NothingToDo, VmwheelError,
+from ..errors import (BuildFailed, ConfigurationError, HostGone, NothingToDo, VmwheelError,
                       stopped_by)
 from ..host import pipconfig, prepare
 from ..images import boxes
@@ -30,7 +29,8 @@ from ..sources import source
 from ..stages.build import Builder, StageFailed
 from ..stages import ports
 from ..stages.guest import guest_ca, list_interpreters
-from . import machines, parallel
+from . import guestnet, machines, parallel, renew
+from .clock import check_clock
 from .options_io import effective_options
 
 HOOKS = ("before-build", "repair-wheel-command", "test-requires", "test-command",
@@ -48,11 +48,13 @@ class BuildRun:
         self.earlier = {}
         self.only_planned = False  # a farm job: build only the interpreters it was given
         self.labelled = False  # several machines: rows and lines name theirs
+        self.lost = {}  # host name -> [(who, reason)]: builds its host went away under
 
     def execute(self):
         """Build everything; return 0 or raise a VmwheelError with the exit code."""
         plain = SSHHost(**self.ssh) if self.ssh else None  # its address is checked first
         given = effective_options(self.cli)  # so are the command line and environment
+        guestnet.check(given)
         self.check_executor(given, plain)
         work = Path(tempfile.mkdtemp(prefix="resolve-", dir=ensure_dir(cache_dir() / "work")))
         try:
@@ -134,13 +136,13 @@ class BuildRun:
 
     def _vms(self):
         return [VagrantVM(m, self.out.path / "logs" / m.name, keep=self.opts["keep-vm"],
-                          driver=self.opts["driver"] or None)
+                          driver=self.opts["driver"] or None, network=self.opts["guest-network"])
                 for m in planner.select_machines(self.opts, self.machine)]
 
-    def _guest_env(self, ca, root, floor):
+    def _guest_env(self, ca, root, floor, net):
         env = dict(floor_env(), **floor.env()) if floor else {}  # the user's environment wins
         env.update(pipconfig.pip_env(str(guest_ca(root)) if ca else None,
-                                     pipconfig.pip_config()))
+                                     pipconfig.pip_config()), **net)
         env["SOURCE_DATE_EPOCH"] = str(self.src.source_date_epoch)
         for var in self.opts["environment-pass"]:
             if var in os.environ:
@@ -154,8 +156,16 @@ class BuildRun:
             if r.pending:
                 self.display.stage(row(r, self.labelled), "waiting for the build host")
         try:
-            with host.session() as remote:
-                self._build_in(host, remote, planned)
+            while True:  # again on a fresh host while one that went away lets the rest go on
+                self.lost[host.name] = []
+                try:
+                    with host.session() as remote, \
+                            guestnet.network(host, remote, self.opts) as net:
+                        self._build_in(host, remote, planned, net)
+                    break
+                except HostGone as exc:
+                    if not renew.go_on(host, planned, self.lost[host.name], exc):
+                        break
         except (VmwheelError, KeyboardInterrupt) as exc:
             fail_pending(planned, getattr(exc, "what", f"{stopped_by(exc)}; rerun to finish"))
             raise
@@ -163,17 +173,17 @@ class BuildRun:
             self.timings.update({f"{k} {host.name}": v for k, v in host.timings.items()})
             fail_pending(planned, lambda r: f"no interpreter {r.tag} on the build host")
 
-    def _build_in(self, host, remote, planned):
+    def _build_in(self, host, remote, planned, net):
         check_clock(remote, host.name)
         log_dir = self.out.path / "logs" / host.name
         ca = pipconfig.ca_bundle(pipconfig.pip_config())
-        env = self._guest_env(ca, host.guest_root, host.floor)
+        env = self._guest_env(ca, host.guest_root, host.floor, net)
         plat = host.platform(remote, env)
         self.described[host.name]["platform"] = plat
         builder = Builder(remote, self.src, self.out, plat, log_dir, env,
                           {k: self.opts[k] for k in HOOKS}, python_root=host.python_root,
                           display=self.display, floor=host.floor, root=host.guest_root)
-        builder.labelled = self.labelled
+        builder.labelled, builder.lost = self.labelled, self.lost[host.name]
         t0 = time.monotonic()
         builder.upload(ca)
         self.timings[f"upload {host.name}"] = time.monotonic() - t0
@@ -225,23 +235,3 @@ class BuildRun:
                               "see the reasons above; pin an older release or use another "
                               "machine")
         return 0
-
-
-# A build host's clock this far from ours breaks TLS (certificates not yet valid), make's
-# timestamps and zip's (no dates before 1980): refuse before building anything.
-MAX_CLOCK_SKEW = 24 * 3600
-
-
-def check_clock(remote, name):
-    try:
-        their = int(remote.check("date +%s").split()[0])
-    except (ValueError, IndexError):  # a `date` without %s: nothing to compare
-        return
-    skew = their - time.time()
-    if abs(skew) > MAX_CLOCK_SKEW:
-        when = datetime.datetime.fromtimestamp(their, datetime.timezone.utc)
-        raise BuildHostError(
-            f"the clock of {name} says {when:%Y-%m-%d %H:%M} UTC, {abs(skew) / 86400:.0f} days "
-            f"{'behind' if skew < 0 else 'ahead of'} this host's",
-            "set its clock (NTP, `timedatectl`, or the VM host's) and rerun; wheels already "
-            "fetched are kept")

@@ -19,9 +19,11 @@ class BuildHost:
     name = ""
     python_root = "/opt/python"
     guest_root = "/tmp/vmwheel"  # the run's dir on the build host, deleted and made anew
+    renewal = "over a new connection"  # where the rest go on once the host went away (renew.py)
     policy = arch = None  # known before connecting for table machines; None for plain hosts
     floor = None  # a model.machine.Floor when the host proves wheels under an old glibc
     cpus = 1  # what `parallel` defaults to: builds that may run at once
+    guest_network = None  # a VM's guest-network mode; None: not ours to restrict (SSH hosts)
 
     def __init__(self):
         self.timings = {}  # boot, finish, ... in seconds

@@ -1,9 +1,10 @@
 """Saved VM state: a box's first clean boot, resumed in seconds instead of booted again.
 
 After a cold boot (sshd up, nothing built) the domain is saved once per (box, libvirt driver,
-memory, CPUs) and instance of the machine (a domain of its own: a second run at once uses
-instance 2), each such state in its own directory (the states of a machine's newest KEEP keys
-are kept, so a run with other --cpus or --memory never costs the usual one). `virsh save` writes
+memory, CPUs, restricted network or not: README, Guest network) and instance of the machine
+(a domain of its own: a second run at once uses instance 2), each such state in its own
+directory (the states of a machine's newest KEEP keys are kept, so a run with other --cpus or
+--memory never costs the usual one). `virsh save` writes
 its memory and device state, the domain's disk (a qcow2 overlay over the box's pool volume) is
 copied beside it, and the domain is restored at once so that build goes on; the host key it then
 presents and Vagrant's SSH key for it are kept with the state. A later run creates a fresh qcow2
@@ -34,9 +35,12 @@ FILES = ("state.sav", "disk.qcow2", "known_hosts", "ssh_key")
 KEEP = 2  # saved states per machine (a state is about its memory size plus the disk's delta)
 
 
-def state_key(spec, driver):
-    """What a saved state is valid for: the box's content key, the driver, memory and CPUs."""
-    text = json.dumps([boxes.box_key(spec), driver, spec.memory, spec.cpus])
+def state_key(spec, driver, restricted=True):
+    """What a saved state is valid for: the box's content key, the driver, memory and CPUs,
+    and whether its network is restricted (a restored VM keeps the netdev it was saved with:
+    guest-network full must never restore a restricted one, nor the other modes a full one)."""
+    what = [boxes.box_key(spec), driver, spec.memory, spec.cpus]
+    text = json.dumps(what + ["restrict=on"] if restricted else what)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -71,9 +75,9 @@ class Saved:
     key: str
 
     @classmethod
-    def of(cls, spec, driver, slot=0):
+    def of(cls, spec, driver, slot=0, restricted=True):
         """The state of instance `slot` of the machine (0: its usual one)."""
-        key = state_key(spec, driver)
+        key = state_key(spec, driver, restricted)
         return cls(saved_state_dir(spec.name) / (key if slot == 0 else f"{key}-{slot + 1}"), key)
 
     def check(self):

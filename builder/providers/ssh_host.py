@@ -32,6 +32,7 @@ class SSHHost(BuildHost):
                                      "path at least two levels deep, e.g. /tmp/vmwheel-me: it "
                                      "is deleted and made anew")
         self.guest_root = guest_root
+        self.reached = None  # the last session's Remote
 
     def python_versions(self):
         return []  # learned from the host itself
@@ -44,8 +45,14 @@ class SSHHost(BuildHost):
         if not self.known_hosts.exists():
             raise ConfigurationError(f"no known_hosts file {self.known_hosts}",
                                      "pass --known-hosts with the build host's key in it")
-        return Remote(self.host, self.port, self.user, key_filename=self.key,
-                      known_hosts=self.known_hosts, learn_host_key=False)
+        remote = Remote(self.host, self.port, self.user, key_filename=self.key,
+                        known_hosts=self.known_hosts, learn_host_key=False)
+        if self.reached is not None and self.reached.connected_once:
+            # After the host went away (orchestration/renew.py): one try, and what fails is
+            # the link it had, not a host that never was an SSH server.
+            remote.connected_once, remote.retries = True, 1
+        self.reached = remote
+        return remote
 
     def platform(self, remote, env):
         plat = remote.check('printf %s "${AUDITWHEEL_PLAT:-}"', env=env).strip()

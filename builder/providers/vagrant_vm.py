@@ -9,21 +9,22 @@ import time
 from pathlib import Path
 
 from .. import log, paths
-from ..errors import BuildHostError, HostNotReady, VmwheelError
+from ..errors import BuildHostError, ConfigurationError, HostNotReady, VmwheelError
 from ..host import prepare
 from ..images import boxes
 from ..transport.ports import free_port, port_is_free
 from ..transport.remote import Remote
 from ..host import vagrantcli
-from . import accel, instances, leftovers
+from . import accel, gone, instances, leftovers
 from .saved import Saved
 from .base import BuildHost
 
 
 class VagrantVM(BuildHost):
-    def __init__(self, spec, log_dir, keep=False, driver=None):
+    def __init__(self, spec, log_dir, keep=False, driver=None, network="allowlist"):
         super().__init__()
         self.spec, self.name, self.keep = spec, spec.name, keep
+        self.guest_network = network  # QEMU's restrict=on unless "full" (README: Guest network)
         self.policy, self.arch, self.floor = spec.policy, spec.arch, spec.floor_spec
         self.cpus = spec.cpus
         self.driver_override = driver
@@ -62,7 +63,7 @@ class VagrantVM(BuildHost):
               "libvirt_uri": paths.libvirt_uri(),
               "domain_prefix": leftovers.domain_prefix(self.slot),
               "memory": self.spec.memory, "cpus": self.spec.cpus,
-              "serial_log": str(self.serial_log)}
+              "serial_log": str(self.serial_log), "restrict": self.restricted}
         if self.spec.is_local:
             kernel, initrd = boxes.boot_files(self.spec)
             rt.update(kernel=str(kernel), initrd=str(initrd))
@@ -77,22 +78,42 @@ class VagrantVM(BuildHost):
         self.runtime.write_text(json.dumps(rt, indent=1))
         return rt
 
+    @property
+    def restricted(self):
+        return self.guest_network != "full"
+
     def lock(self):
         """Take the first instance of the machine that no other vmwheel run holds."""
         slot, self._lock = instances.take(self.name, self.spec.memory)
         self._use_slot(slot)
 
     def up(self):
+        """`_start` the VM; its Remote looks at the domain when the link breaks (gone.py), and
+        a session after a VM that went away gets one as fresh (orchestration/renew.py)."""
+        remote = self._start()
+        remote.checkup, remote.noun = gone.checkup(self._domain()), "the VM"
+        saved = "restore" in self.timings or "save" in self.timings
+        self.renewal = f"in a freshly {'restored' if saved else 'booted'} VM"
+        return remote
+
+    def _start(self):
         """Restore the machine's saved state, else boot (or reuse a kept VM); return a Remote
         connected to it."""
+        if self.restricted and not self.spec.is_local:
+            raise ConfigurationError(
+                f"guest-network {self.guest_network} is not yet supported for the public box "
+                f"{self.spec.box} (it is provisioned in the VM from its distro's mirrors)",
+                "add --guest-network full for this machine")
         prepare.check_ready()
         boxes.require_box(self.spec)
         self.lock()
         left = leftovers.find(self.name, self.slot)
-        running = left.kept  # kept with --keep-vm and still running: reused
+        # A VM kept with --keep-vm and still running is reused, if its network is this run's.
+        running = left.kept and self._rt().get("restrict", False) == self.restricted
         if left and not running:
-            log.say(f"removing {left.describe()}, left by an earlier run (not kept with "
-                    "--keep-vm)")
+            log.say(f"removing {left.describe()}, " + (
+                "kept with --keep-vm under another guest-network" if left.kept else
+                "left by an earlier run (not kept with --keep-vm)"))
             if not leftovers.remove(left):
                 raise BuildHostError(
                     f"could not remove {left.describe()}, left by an earlier run",
@@ -103,7 +124,7 @@ class VagrantVM(BuildHost):
         rt = self._write_runtime(running)
         saved = None
         if not running and self.spec.is_local and not self.keep:
-            saved = Saved.of(self.spec, rt["driver"], self.slot)
+            saved = Saved.of(self.spec, rt["driver"], self.slot, restricted=self.restricted)
             remote = self._restore(saved, rt)
             if remote is not None:
                 return remote

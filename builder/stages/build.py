@@ -14,7 +14,6 @@ failing never stops the others, and never touches wheels already fetched.
 
 import copy
 import time
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from .. import log
@@ -27,7 +26,7 @@ from ..transport.limits import Guard
 from ..transport.shell import fill, q
 from . import floor, starved, symbols, toonew, why
 from .slots import held
-from .work import StageFailed, Work
+from .work import Stage, StageFailed, Work, lost_during
 from .guest import GUEST_ROOT, IMPORT_TEST, guest_ca
 
 
@@ -53,6 +52,7 @@ class Builder:
         self.floor = floor  # model.machine.Floor, or None
         self.labelled = False  # several machines build: rows and lines name this one
         self.slots = None  # a parallel build's compile slots (orchestration/parallel.py)
+        self.lost = []  # (who, reason) of the builds the host went away under (run.py)
 
     def on(self, remote):
         """This builder over another connection to the same build host (a parallel build)."""
@@ -131,7 +131,7 @@ class Builder:
                     log.say(f"{who}: {line}")
                 self.display.stage(key, "failed")
             except VmwheelError as exc:
-                result.fail(exc.what)
+                result.fail(lost_during(exc, stage.name, who, self.lost) or exc.what)
                 w.log.write(f"\n==> {exc.line()}\n")
                 raise
         return result
@@ -214,13 +214,6 @@ class Builder:
         if len(names) != 1:
             raise StageFailed(f"expected one wheel in {remote_dir}, found {len(names)}")
         return names[0]
-
-
-@dataclass(frozen=True)
-class Stage:
-    name: str
-    step: object  # Builder method: (builder, work) -> None
-    wanted: object = lambda builder, work: True
 
 
 STAGES = [

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from ..errors import HostGone
 from ..model.result import Result
 
 
@@ -12,6 +13,24 @@ class StageFailed(Exception):
     def __init__(self, message, output=""):
         super().__init__(message)
         self.output = output  # the failed command's stdout, when a stage wants to read it
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    step: object  # Builder method: (builder, work) -> None
+    wanted: object = lambda builder, work: True
+
+
+def lost_during(exc, stage, who, lost):
+    """The reason of an interpreter whose build host went away (HostGone) during `stage`, also
+    noted as (who, reason) in `lost`, whence run.py says it in one line; None for another
+    error."""
+    if not isinstance(exc, HostGone):
+        return None
+    reason = f"{exc.happened} during {stage}"
+    lost.append((who, reason))
+    return reason
 
 
 @dataclass

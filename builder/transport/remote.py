@@ -4,9 +4,12 @@ a `Remote` and never knows whether it is a VM or a plain SSH host.
 Host keys are checked against a known_hosts file: for a VM, the key is learned at the first
 connection after the VM was created and pinned from then on (reconnects and reuse with --keep-vm
 must present the same key); a plain SSH host must already be in the file. A link that breaks
-(connection reset, timeout) is retried with backoff; a command that fails is not.
+(connection reset, timeout) is retried with backoff; a command that fails is not. A host that
+stops answering is noticed by the keepalive (keepalive.py); a host that is gone for good (the
+provider's `checkup` says so: a VM that powered off) is not retried: HostGone says what happened.
 """
 
+import copy
 import logging
 import socket
 import time
@@ -15,9 +18,9 @@ from pathlib import Path
 import paramiko
 from fabric import Connection
 
-from ..errors import (BuildFailed, BuildHostError, ConfigurationError, VmwheelError,
+from ..errors import (BuildFailed, BuildHostError, ConfigurationError, HostGone, VmwheelError,
                       local_write_error, stopped_by)
-from . import stream
+from . import keepalive, stream
 from .shell import command_line
 
 # Failures of the link itself (as opposed to a command that ran and failed, or a connection
@@ -44,13 +47,22 @@ class Remote:
         self.connected_once = False  # then a silent or garbled peer is a lost link: retried
         self.aborted = None  # set by abort(): no more commands, no reconnecting
         self.said = ""  # the end of the last command's stdout and stderr
+        self.watch = None  # the connection's keepalive (keepalive.py)
+        # The provider's look at the host once the link broke: (final) -> what happened to it
+        # ("the VM powered off"), or None while it may come back (retried). `final`: retries
+        # are over, say what is known.
+        self.checkup = lambda final: "the SSH link to the build host broke" if final else None
+        self.noun = "the build host"  # "the VM": how lines name it
+        self.retries = RETRIES  # attempts at each command, transfer or connection
 
     def twin(self):
         """Another connection to the same host, for a build running alongside; the host key
         is pinned by now (the first connection learned it)."""
-        return Remote(self.host, self.port, self.user, key_filename=self.key_filename,
+        twin = Remote(self.host, self.port, self.user, key_filename=self.key_filename,
                       connect_timeout=self.connect_timeout, known_hosts=self.known_hosts,
                       learn_host_key=False)
+        twin.checkup, twin.noun = self.checkup, self.noun
+        return twin
 
     def abort(self, cause=None):
         """Stop this connection's work from another thread: what runs fails, nothing retries.
@@ -61,8 +73,7 @@ class Remote:
 
     def _stopped(self):
         """A fresh copy of the abort's cause, raised in the aborted build's own thread."""
-        cause = self.aborted
-        return type(cause)(cause.what, cause.todo, cause.exit_code)
+        return copy.copy(self.aborted)
 
     def _connection(self):
         if self.conn is None:
@@ -137,11 +148,12 @@ class Remote:
                 self.learn = False
             self.conn = conn
             self.connected_once = True
+            self.watch = keepalive.watch(client.get_transport())
         return self.conn
 
     def _retrying(self, doing, action):
         delay = BACKOFF
-        for attempt in range(1, RETRIES + 1):
+        for attempt in range(1, self.retries + 1):
             try:
                 if self.aborted:
                     raise self._stopped()
@@ -152,14 +164,25 @@ class Remote:
                 self.close()
                 if self.aborted:
                     raise self._stopped() from None
-                if attempt == RETRIES:
-                    raise BuildHostError(
-                        f"lost the SSH link to {self.where} while {doing} ({exc}), "
-                        f"{RETRIES} attempts", "check the VM or host and rerun; wheels "
-                        "already fetched are kept and not rebuilt") from None
+                happened = self._gone(attempt == self.retries)
+                if happened:
+                    raise HostGone(
+                        f"lost the SSH link to {self.where} while {doing} ({exc}), {attempt} "
+                        f"attempt{'s' if attempt > 1 else ''}: {happened}",
+                        "check the VM or host and rerun; wheels already fetched are kept and "
+                        "not rebuilt", happened=happened) from None
                 time.sleep(delay)
                 delay *= 2
                 self.reconnects += 1
+
+    def _gone(self, final):
+        """What happened to a host whose link just broke, when it is gone for good (or the
+        retries are over); None: retry."""
+        happened = self.checkup(final)
+        if happened is None and self.watch is not None and self.watch.gave_up:
+            return (f"{self.noun} stopped answering (no reply to SSH keepalives for "
+                    f"{self.watch.limit} s)")
+        return happened
 
     def call(self, command, env=None, log=None, cwd=None, what=None, keep=stream.KEEP):
         """Run `command` (a shell string) in the guest; return (exit code, stdout: its last
@@ -187,6 +210,10 @@ class Remote:
                                "see the log")
         return out
 
+    def transport(self):
+        """The connected paramiko Transport (for a port forward: transport/tunnel.py)."""
+        return self._retrying("connecting", lambda c: c.client.get_transport())
+
     def put(self, local, remote):
         self._retrying(f"uploading {local}", lambda c: c.put(str(local), str(remote)))
 
@@ -202,6 +229,8 @@ class Remote:
     def close(self):
         """Close the connection; a link that is already broken may fail to close cleanly
         (paramiko raises EOFError sending the SFTP close), which is no error here."""
+        if self.watch is not None:  # kept: whether it gave up says why the link broke
+            self.watch.stop()
         if self.conn is not None:
             try:
                 self.conn.close()

@@ -32,6 +32,8 @@ def test_full_build_over_ssh_then_resume_keeps_what_was_built(run_build, tmp_pat
     sdist = make_sdist(tmp_path)
     res = run_build(sdist)
     assert res.returncode == 0, res.stdout + res.stderr
+    assert "guest-network does not apply to a plain SSH host: its network is its own" \
+        in res.stdout
     out = tmp_path / "wheelhouse"
     report = json.loads((out / "report.json").read_text())
     entries = {e["identifier"]: e for e in report["interpreters"]}

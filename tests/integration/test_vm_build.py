@@ -30,8 +30,15 @@ REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
+# The venv's vmwheel and fab may be an editable install of another checkout (a worktree):
+# they run this checkout's builder.
+OURS = dict(os.environ, PYTHONPATH=str(REPO))
+
+
 def run(*cmd, cwd=REPO):
-    return subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True)
+    ours = str(cmd[0]).startswith(str(BIN))
+    return subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True,
+                          env=OURS if ours else None)
 
 
 def build_box(machine):
@@ -87,7 +94,7 @@ def test_fab_build_msgpack_on_the_default_box_survives_a_killed_vm(tmp_path, fau
     cmd = [str(BIN / "fab"), f"build:msgpack,output_dir={out}"]
     before = set(domains())
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, env=OURS)
     deadline = time.monotonic() + 1800
     while time.monotonic() < deadline and not list(out.glob("*.whl")) and proc.poll() is None:
         time.sleep(1)
@@ -97,13 +104,17 @@ def test_fab_build_msgpack_on_the_default_box_survives_a_killed_vm(tmp_path, fau
     [victim] = [d for d in set(domains()) - before if d.endswith(f"-{DEFAULT}")]
     assert run("virsh", "-c", "qemu:///system", "destroy", victim).returncode == 0
     stdout, stderr = proc.communicate(timeout=600)
-    assert proc.returncode == 5, stdout + stderr  # BuildHostError
-    assert "lost the SSH link" in stderr and stderr.count("\n") == 1
+    # The builds under way fail, each in one line (README: The build host goes away); with
+    # parallel = 2 every interpreter not yet fetched was under way: nothing is left to go on.
+    assert proc.returncode == 1, stdout + stderr  # BuildFailed
+    assert stderr.startswith("vmwheel: build failed for ") and stderr.count("\n") == 1
+    assert "the VM was destroyed (from outside) during " in stdout, stdout
     assert {p.name: sha256_of(p) for p in out.glob("*.whl")} == first
     partial = [p.name for p in out.rglob("*.part")]
     report = json.loads((out / "report.json").read_text())
     failed = [e for e in report["interpreters"] if e["status"] == "failed"]
-    assert failed and all("lost the SSH link" in e["reason"] for e in failed)
+    assert failed and all(e["reason"].startswith("the VM was destroyed (from outside) during ")
+                          for e in failed), failed
     assert victim not in domains(), "the killed VM was left behind"
     faults.record("VM killed mid-build (virsh destroy)",
                   [n for n in first if not (out / n).exists()], partial)
@@ -188,7 +199,7 @@ def test_two_machines_at_once_x86_64_and_i686_the_missing_box_built_first(tmp_pa
     proc = subprocess.Popen(
         [str(BIN / "vmwheel"), "build", "msgpack", "--machine", f"{DEFAULT},{I686}",
          "--cpus", "1", "--build", "cp313-*", "--output-dir", str(out)],
-        cwd=REPO, stdout=said, stderr=errs, text=True)
+        cwd=REPO, stdout=said, stderr=errs, text=True, env=OURS)
     most = 0  # VMs of the two machines seen running at the same moment
     while proc.poll() is None:
         running = run("virsh", "-c", "qemu:///system", "list", "--name").stdout.split()
@@ -270,7 +281,7 @@ def test_floor_wheels_c_and_cxx_with_a_proof_while_libvirtd_stops_mid_build(tmp_
     cmd = [BIN / "vmwheel", "build", project, "--build", "cp311-* cp313-*", "--output-dir", out]
     before = set(domains())
     proc = subprocess.Popen([str(c) for c in cmd], cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, env=OURS)
     try:
         log = out / "logs" / DEFAULT / "cp313-cp313.log"
         deadline = time.monotonic() + 1200

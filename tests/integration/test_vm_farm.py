@@ -46,7 +46,7 @@ def test_two_vm_workers_build_one_matrix_like_a_local_build(tmp_path):
         res = subprocess.run([str(BIN / "vmwheel"), "build", f"msgpack=={version}",
                               "--scheduler", farm.address, "--output-dir", str(out)],
                              capture_output=True, text=True, timeout=3000,
-                             env=dict(vm.os.environ, CI="true"))
+                             env=dict(vm.OURS, CI="true"))
     finally:
         stop.set()
         farm.stop()

@@ -12,6 +12,7 @@ import pytest
 
 from builder.paths import cache_dir
 from tests.integration import test_vm_build as vm
+from tests.support import cxxprojects
 from tests.support.hostpython import host_python
 from tests.support.projects import write_ffi_probe
 
@@ -21,6 +22,32 @@ pytestmark = pytest.mark.vm
 def cp311(out):
     return [e for e in json.loads((out / "report.json").read_text())["interpreters"]
             if e["tag"] == "cp311-cp311"]
+
+
+def proven_manylinux2014_wheel(out):
+    """The cp311 wheel of `out`: tagged manylinux2014, nothing above glibc 2.17 by auditwheel
+    here, and proven under the 2.17 loader in the guest."""
+    [entry] = cp311(out)
+    wheel = out / entry["wheel"]
+    assert "manylinux2014_x86_64" in wheel.name, wheel.name
+    assert entry["floor_proof"] == "imported under glibc 2.17"
+    (major, minor), verdict = vm.platform_tag_of(wheel)
+    assert (major, minor) <= (2, 17), verdict
+    return wheel
+
+
+def answers_42_here(wheel, module, tmp_path):
+    """The cp311 wheel installed in a fresh venv of this host's CPython 3.11 (when pyenv has
+    it): `module`.answer() is 42."""
+    py = host_python("3.11")
+    if py is None:
+        return
+    venv = tmp_path / "venv"
+    assert vm.run(py / "bin" / "python", "-m", "venv", venv).returncode == 0
+    assert vm.run(venv / "bin" / "pip", "install", "--no-index", wheel).returncode == 0
+    check = vm.run(venv / "bin" / "python", "-c", f"import {module}; print({module}.answer())",
+                   cwd=tmp_path)
+    assert check.stdout.strip() == "42", check.stderr
 
 
 def test_floor_install_makes_libffi_one_line_and_its_build_is_kept_on_the_host(tmp_path):
@@ -42,24 +69,12 @@ def test_floor_install_makes_libffi_one_line_and_its_build_is_kept_on_the_host(t
     first = vm.run(*one_line)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     assert "floor-install cache: 0 build(s) restored from this host, 1 new kept" in first.stdout
-    [entry] = cp311(out)
-    wheel = out / entry["wheel"]
-    assert "manylinux2014_x86_64" in wheel.name, wheel.name
-    assert entry["floor_proof"] == "imported under glibc 2.17"
-    (major, minor), verdict = vm.platform_tag_of(wheel)
-    assert (major, minor) <= (2, 17), verdict
+    wheel = proven_manylinux2014_wheel(out)
     with zipfile.ZipFile(wheel) as z:
         grafted = [n for n in z.namelist()
                    if re.fullmatch(r"ffiprobe\.libs/libffi-\w+\.so\.7.*", n)]
     assert grafted, "libffi was not grafted into the wheel"
-    py = host_python("3.11")
-    if py is not None:
-        venv = tmp_path / "venv"
-        assert vm.run(py / "bin" / "python", "-m", "venv", venv).returncode == 0
-        assert vm.run(venv / "bin" / "pip", "install", "--no-index", wheel).returncode == 0
-        check = vm.run(venv / "bin" / "python", "-c",
-                       "import vmwtestext; print(vmwtestext.answer())", cwd=tmp_path)
-        assert check.stdout.strip() == "42", check.stderr
+    answers_42_here(wheel, "vmwtestext", tmp_path)
 
     again = vm.run(*one_line, "-o", "resume=false")
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
@@ -68,3 +83,21 @@ def test_floor_install_makes_libffi_one_line_and_its_build_is_kept_on_the_host(t
     assert "floor-install: libffi-dev 3.3 from the cache" in log, log[-2000:]
     took = re.search(r"floor-install cache: .* \((\d+) s with before-all\)", again.stdout)
     print(f"before-all with floor-install libffi-dev from the host's cache: {took.group(1)} s")
+
+
+@pytest.mark.parametrize("backend", ["scikit-build-core", "meson-python"])
+def test_cxx_built_by_cmake_and_meson_is_manylinux2014_and_proven(tmp_path, backend):
+    """scikit-build-core (CMake) and meson-python (meson) find the compiler on PATH, not in
+    sysconfig: on the floor box that is the floor's c++, so a C++ extension they build links
+    libstdc++ statically and needs nothing above glibc 2.17; repaired, proven, it works here."""
+    vm.build_box(vm.DEFAULT)
+    name, files = {"scikit-build-core": ("skbcxx", cxxprojects.scikit_build_core_files()),
+                   "meson-python": ("mesoncxx", cxxprojects.meson_python_files())}[backend]
+    sdist = cxxprojects.make_backend_sdist(tmp_path, files, name)
+    out = tmp_path / "wheelhouse"
+    res = vm.run(vm.BIN / "vmwheel", "build", sdist, "--build", "cp311-*", "--output-dir", out)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    wheel = proven_manylinux2014_wheel(out)
+    with zipfile.ZipFile(wheel) as z:
+        assert not [n for n in z.namelist() if "libstdc++" in n], "libstdc++ was grafted"
+    answers_42_here(wheel, name, tmp_path)

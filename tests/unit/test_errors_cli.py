@@ -94,15 +94,35 @@ def test_sigterm_or_sighup_unwinds_like_ctrl_c_and_a_second_one_does_not_cut_the
             time.sleep(0.2)
             cleaned.append(True)
 
-    before = signal.getsignal(signum)
-    t0 = time.monotonic()
-    assert guarded(command) == code
-    assert time.monotonic() - t0 < 5 and cleaned == [True]
-    name = signal.Signals(signum).name
-    assert one_line(capsys.readouterr().err) == (
-        f"vmwheel: terminated ({name}); wheels already fetched are kept")
-    assert signal.getsignal(signum) is before  # handlers are the command's only
-    assert guarded(raiser(KeyboardInterrupt())) == 130  # the next command starts afresh
+    # As a shell starts vmwheel; under nohup (SIGHUP ignored) see the next test.
+    before = signal.signal(signum, signal.SIG_DFL)
+    try:
+        t0 = time.monotonic()
+        assert guarded(command) == code
+        assert time.monotonic() - t0 < 5 and cleaned == [True]
+        name = signal.Signals(signum).name
+        assert one_line(capsys.readouterr().err) == (
+            f"vmwheel: terminated ({name}); wheels already fetched are kept")
+        assert signal.getsignal(signum) is signal.SIG_DFL  # handlers are the command's only
+        assert guarded(raiser(KeyboardInterrupt())) == 130  # the next command starts afresh
+    finally:
+        signal.signal(signum, before)
+
+
+def test_a_sighup_ignored_when_vmwheel_starts_stays_ignored(capsys):
+    """Under `nohup` SIGHUP arrives ignored: the command runs on through one and finishes."""
+    before = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        def command():
+            os.kill(os.getpid(), signal.SIGHUP)
+            time.sleep(0.2)
+            return 0
+
+        assert guarded(command) == 0
+        assert "terminated" not in capsys.readouterr().err
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, before)
 
 
 def test_guarded_bug(capsys):

@@ -33,6 +33,10 @@ EXAMPLES = [
     ("resume", "no", False),
     ("memory", "4096", 4096),
     ("cpus", "4", 4),
+    ("guest-network", "none", "none"),
+    ("guest-allow", "files.example.org mirror.example.org:8443",
+     ["files.example.org", "mirror.example.org:8443"]),
+    ("guest-wheels", "wheels", "wheels"),
     ("parallel", "2", 2),
     ("scheduler", "tcp://127.0.0.1:8786", "tcp://127.0.0.1:8786"),
     ("tls-ca-file", "ca.pem", "ca.pem"),
@@ -109,6 +113,11 @@ def test_toml_types_are_accepted():
     ("cli", "skip", "cp39;rm", "bad selector 'cp39;rm'"),
     ("cli", "environment", "NOEQUALS", "bad environment entry 'NOEQUALS'"),
     ("env", "provider", "virtualbox", "bad value 'virtualbox' for option 'provider'"),
+    ("cli", "guest-network", "open", "bad value 'open' for option 'guest-network'"),
+    ("cli", "guest-allow", "10.0.2.2", "bad value '10.0.2.2' for option 'guest-allow'"),
+    ("cli", "guest-allow", "a.example:99999", "bad value 'a.example:99999'"),
+    ("pyproject", "guest-network", "full", "option 'guest-network' in pyproject.toml [tool."),
+    ("pyproject", "guest-allow", "evil.example", "may come only from the command line"),
 ])
 def test_bad_keys_and_values_name_the_offender(source, key, value, fragment):
     with pytest.raises(ConfigurationError) as e:

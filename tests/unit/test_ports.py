@@ -55,3 +55,6 @@ def test_the_hosts_cache_is_used_only_where_floor_install_runs():
     assert apt_hint("apt-get install -y libffi-dev", zig) is None
     assert not wanted("make", FLOOR) and not wanted("", FLOOR)
     assert ports.floor_env()["PKG_CONFIG_LIBDIR"] == "/opt/floor/ports/lib/pkgconfig"
+    # CMake and meson find the floor's c++ and cc first, the system's tools after them.
+    path = ports.floor_env()["PATH"].split(":")
+    assert path[0] == "/opt/floor/bin" and {"/usr/bin", "/bin"} <= set(path)

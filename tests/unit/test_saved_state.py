@@ -94,3 +94,17 @@ def test_the_pinned_host_key_follows_the_restored_vms_new_port():
         "[127.0.0.1]:52002 ssh-ed25519 AAAAC3\n[127.0.0.1]:52002 ssh-rsa AAAAB3\n")
     assert saved.repinned("[::1]:2200 ssh-rsa AAAAB3\n", 52002) == \
         "[::1]:2200 ssh-rsa AAAAB3\n"  # only the forwarded loopback entries
+
+
+def test_a_restricted_network_is_another_state(state):
+    """guest-network full must never restore a guest saved with restrict=on, nor allowlist or
+    none a guest saved without it (the netdev is part of the saved domain)."""
+    spec, s = state
+    full = saved.Saved.of(spec, "qemu", restricted=False)
+    assert full.key != s.key and not full.recorded() and s.recorded()
+    # full keeps the key states had before guest-network existed: they stay valid for it.
+    import hashlib
+    import json
+    from builder.images import boxes
+    before = json.dumps([boxes.box_key(spec), "qemu", spec.memory, spec.cpus])
+    assert full.key == hashlib.sha256(before.encode()).hexdigest()[:16]

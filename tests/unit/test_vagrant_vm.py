@@ -121,3 +121,27 @@ def test_vagrants_reason_for_a_failed_up_is_quoted_in_one_line():
         "catalog. Error: Could not resolve host: catalog.invalid")
     assert vagrantcli.failure_reason("==> m: Booting\n") == ""
     assert len(vagrantcli.failure_reason("==> m\n" + "x" * 1000)) == 300
+
+
+@pytest.mark.parametrize("network, restrict", [("allowlist", True), ("none", True),
+                                               ("full", False)])
+def test_the_runtime_says_whether_qemu_restricts_the_guest(tmp_path, destroyed, network,
+                                                            restrict):
+    """The Vagrantfile adds restrict=on (and ipv6=off) to the netdev when the runtime says so."""
+    import json
+    vm = vagrant_vm.VagrantVM(get(), tmp_path / "logs", driver="qemu", network=network)
+    vm.lock()
+    try:
+        vm._write_runtime(running=False)
+        assert json.loads(vm.runtime.read_text())["restrict"] is restrict
+    finally:
+        vm.finish(failed=True)
+
+
+def test_a_public_box_under_a_restricted_network_is_not_yet_supported(tmp_path):
+    from builder.errors import ConfigurationError
+    vm = vagrant_vm.VagrantVM(get("alma8-x86_64"), tmp_path / "logs")
+    with pytest.raises(ConfigurationError, match="guest-network allowlist is not yet supported "
+                                                 "for the public box almalinux/8"):
+        vm.up()
+    assert vm._lock is None  # refused before it took the machine or booted anything
