@@ -8,7 +8,8 @@
 #   ZIGLANG_WHEEL  the ziglang wheel for i686 pinned in builder/images/zig.py (pip download)
 #   SHA256         its sha256 (hex)
 #   PREFIX         where PREFIX/zig (the compiler), PREFIX/zig-cache (its runtime libraries,
-#                  built here once) and PREFIX/bin/{gcc,cc,g++,c++,floor-install} go
+#                  built here once), PREFIX/lib/libcxx (libc++ kept for C++ links) and
+#                  PREFIX/bin/{gcc,cc,g++,c++,floor-install} go
 # Runs as root inside the guest (or its root file system in a chroot); needs python3 (unzip).
 # POSIX sh, like the other scripts that run in guests.
 set -eu
@@ -95,8 +96,11 @@ chmod 755 "$prefix/bin/floor-install.tmp"
 mv "$prefix/bin/floor-install.tmp" "$prefix/bin/floor-install"
 
 # Build the runtime libraries once, here, at native speed: a shared C and C++ object, stripped
-# (CPython's LDSHARED strips) and not (CMake, meson), and a C and C++ program, checked. (zig's
-# cache does not yet survive into the box image, whose files get new inodes: README.)
+# (CPython's LDSHARED strips) and not (CMake, meson), and a C and C++ program, checked.
+# zig's cache entry for libc++ does not survive into the box image (its files get new inodes;
+# compiler_rt's does): the libc++ archives a C++ link used are kept in PREFIX/lib/libcxx, one
+# set per debug-info kind, where zig-cc.sh links them from (rebuilding libc++ in a fresh VM
+# took over 6 minutes under emulation).
 printf 'int f(void) { return 1; }\nint main(void) { return !f(); }\n' > "$work/c.c"
 printf '#include <string>\n#include <stdexcept>\nint f(int n) { try { if (n) throw %s; }
 catch (const std::exception &e) { return std::string(e.what()).size(); } return 0; }
@@ -105,6 +109,23 @@ int main() { return f(1) != 1; }\n' 'std::runtime_error("x")' > "$work/x.cpp"
 "$prefix/bin/cc" -shared "$work/c.o" -o "$work/c.so"
 "$prefix/bin/cc" "$work/c.o" -o "$work/c"
 "$prefix/bin/c++" -O2 -fPIC -c "$work/x.cpp" -o "$work/x.o"
+keep_libcxx() {  # keep_libcxx full|strip [LINK FLAGS...]: keep the archives such a link used
+    kind=$1
+    shift
+    rm -rf "$prefix/lib/libcxx/$kind"
+    "$prefix/bin/c++" -v -pthread -shared "$@" "$work/x.o" -o "$work/keep.so" \
+        2> "$work/keep.log" || die "$me: zig could not link C++ ($(tail -n 3 "$work/keep.log"))"
+    mkdir -p "$prefix/lib/libcxx/$kind.tmp"
+    for lib in libc++.a libc++abi.a libunwind.a; do
+        used=$(tr ' ' '\n' < "$work/keep.log" | grep -F "/$lib" | head -n 1)
+        [ -n "$used" ] || die "$me: zig's C++ link ($kind) did not name its $lib"
+        cp "$used" "$prefix/lib/libcxx/$kind.tmp/$lib"
+    done
+    mv "$prefix/lib/libcxx/$kind.tmp" "$prefix/lib/libcxx/$kind"
+}
+keep_libcxx full
+keep_libcxx strip -Wl,--strip-all
+# The same links again, now with the kept archives, and the other kinds of link checked.
 "$prefix/bin/c++" -pthread -shared "$work/x.o" -o "$work/x.so"
 "$prefix/bin/c++" -pthread -shared -Wl,--strip-all "$work/x.o" -o "$work/xs.so"
 "$prefix/bin/cc" -pthread -shared -Wl,--strip-all "$work/c.o" -o "$work/cs.so"

@@ -8,8 +8,12 @@
 #   -march=* (zig spells it -mcpu); -Wp,-DX and -Wp,-UX are given as -DX and -UX. At a link step
 #   (no -c, -S, -E, -M, -MM) every -O is replaced by one -O2: zig builds the runtime libraries
 #   it links (libc++, compiler_rt) for the link's optimization mode and keeps them in
-#   PREFIX/zig-cache, where the box build made the release ones (they do not survive into the
-#   box image yet: its files get new inodes, so a fresh VM's first C++ link builds libc++).
+#   PREFIX/zig-cache, where the box build made the release ones.
+#   A C++ link (g++/c++, or -lstdc++/-lc++ given to gcc/cc) of objects only gets libc++ as
+#   the archives install-zig-floor.sh kept in PREFIX/lib/libcxx/{full,strip} (-nostdlib++ and
+#   the archives, -lstdc++/-lc++ dropped): zig's cache entry for libc++ does not survive into
+#   the box image, whose files get new inodes, and rebuilding libc++ takes minutes under
+#   emulation. A link that also compiles C++ sources, or says -nostdlib/-nostdlib++, is zig's.
 # POSIX sh, like the other scripts that run in guests. Not one that prints a usage line: every
 # argument is the compiler's.
 set -eu
@@ -18,10 +22,21 @@ case ${0##*/} in
     g++ | c++) mode=c++ ;;
     *) mode=cc ;;
 esac
-link=1
+link=1 cxx=0 own=0 strip=full
+[ "$mode" = cc ] || cxx=1
 for a in "$@"; do
-    case $a in -c | -S | -E | -M | -MM) link=0 ;; esac
+    case $a in
+        -c | -S | -E | -M | -MM) link=0 ;;
+        -lstdc++ | -lc++) cxx=1 ;;
+        -nostdlib | -nostdlib++ | *.cpp | *.cc | *.cxx | *.C | *.c++) own=1 ;;
+        -s | -Wl,-s | -Wl,--strip-all | -Wl,-S | -Wl,--strip-debug) strip="strip" ;;
+    esac
 done
+kept=$prefix/lib/libcxx/$strip
+ours=0
+if [ "$link" = 1 ] && [ "$cxx" = 1 ] && [ "$own" = 0 ] && [ -f "$kept/libc++.a" ]; then
+    ours=1
+fi
 for a in "$@"; do
     shift
     case $a in
@@ -30,10 +45,12 @@ for a in "$@"; do
         -mtune=* | -march=*) continue ;;
         -Wp,-D* | -Wp,-U*) a=${a#-Wp,} ;;
         -O*) [ "$link" = 0 ] || continue ;;
+        -lstdc++ | -lc++) [ "$ours" = 0 ] || continue ;;
     esac
     set -- "$@" "$a"
 done
 [ "$link" = 0 ] || set -- "$@" -O2
+[ "$ours" = 0 ] || set -- "$@" -nostdlib++ "$kept/libc++.a" "$kept/libc++abi.a" "$kept/libunwind.a"
 # -mcpu=i686: manylinux2014's i686 baseline, as CentOS 7's gcc (zig's own is pentium4, SSE2).
 # -fno-sanitize=undefined: GCC's default. zig compiles without -O in its Debug mode, which adds
 # UBSan calls that the -O2 link above lacks (CMake's test programs did not link); a user's own

@@ -23,7 +23,7 @@ from builder.images import boxes
 from builder.model.machine import get as get_machine
 from builder.providers.saved import Saved
 from tests.support.hostpython import host_python
-from tests.support.projects import write_floor_probe, write_project
+from tests.support.projects import FLOOR_PROBE, write_floor_probe, write_project
 
 pytestmark = pytest.mark.vm
 REPO = Path(__file__).resolve().parents[2]
@@ -350,8 +350,9 @@ def test_project_with_tool_vmwheel_builds_with_only_vmwheel_build_dot(tmp_path,
                                                                       installed_vmwheel, faults):
     """[tool.vmwheel] in the project's pyproject picks i686 (its default machine, the zig floor),
     one interpreter, and a test command that runs in the guest with {project} and {wheel}
-    filled in. (No C++ here: zig builds libc++ at the first C++ link in each fresh VM, minutes
-    under emulation; README: The glibc floor.) The vmwheel used
+    filled in; besides the C extension, C++ compiled and linked by the C driver with -lstdc++
+    (zig: libc++, static, the archives the box build kept) throws an exception that arrives as
+    a ValueError, with no minutes spent building libc++ in the fresh VM. The vmwheel used
     is installed as a user gets it (`pip install`, not editable, into a fresh venv): it finds
     its Vagrantfile and provision/ inside the package. First the box's image in the cache is
     corrupted: the build refuses it in one line naming the rebuild; the bytes are then put back
@@ -360,8 +361,9 @@ def test_project_with_tool_vmwheel_builds_with_only_vmwheel_build_dot(tmp_path,
     build_box(I686)
     project = write_project(tmp_path, pyproject_extra=(
         '\n[tool.vmwheel]\narchs = ["i686"]\nbuild = "cp313-*"\ncpus = 1\n'
-        'test-command = "python -c \'import vmwtestext; assert vmwtestext.answer() == 42\''
-        ' && echo tested {wheel} in {project}"\n'))
+        'test-command = "python {project}/check.py && echo tested {wheel} in {project}"\n'),
+        files={"setup.py": CXX_SETUP, "src/ldprobe.cpp": FLOOR_PROBE["src/ldprobe.cpp"],
+               "check.py": CXX_CHECK})
     vmwheel = installed_vmwheel / "bin" / "vmwheel"
     corrupt_box_image_and_be_refused(vmwheel, project, faults)
     res = run(vmwheel, "build", ".", cwd=project)
@@ -375,8 +377,18 @@ def test_project_with_tool_vmwheel_builds_with_only_vmwheel_build_dot(tmp_path,
     assert built[0]["proof"] == "symbols; ran on glibc 2.31"
     assert "manylinux2014_i686" in built[0]["wheel"]
     log = (project / "wheelhouse" / "logs" / I686 / "cp313-cp313.log").read_text()
-    assert f"tested /tmp/vmwheel/cp313-cp313/repaired/{built[0]['wheel']} in /tmp/vmwheel/project" \
+    assert "C++ ok" in log and f"tested /tmp/vmwheel/cp313-cp313/repaired/{built[0]['wheel']} in /tmp/vmwheel/project" \
         in log
+
+
+CXX_SETUP = ("from setuptools import setup, Extension\n"
+             "setup(ext_modules=[Extension('vmwtestext', ['vmwtestext.c']),\n"
+             "                   Extension('_ldprobe', ['src/ldprobe.cpp'],\n"
+             "                             extra_link_args=['-lstdc++'])])\n")
+CXX_CHECK = ("import _ldprobe, vmwtestext\n"
+             "assert vmwtestext.answer() == 42 and _ldprobe.words('a b  c') == 3\n"
+             "try:\n    _ldprobe.words('')\nexcept ValueError as e:\n"
+             "    assert str(e) == 'no words'\n    print('C++ ok')\n")
 
 
 def corrupt_box_image_and_be_refused(vmwheel, project, faults):

@@ -71,6 +71,46 @@ def test_a_link_gets_one_O2_and_loses_the_linker_flags_lld_lacks(prefix):
                            "-Wl,--strip-all", "-g", "x.o", "-lstdc++", "-o", "x.so", "-O2"]
 
 
+def kept(prefix):
+    """The libc++ archives install-zig-floor.sh keeps, one set per debug-info kind."""
+    for kind in ("full", "strip"):
+        (prefix / "lib" / "libcxx" / kind).mkdir(parents=True)
+        for lib in ("libc++.a", "libc++abi.a", "libunwind.a"):
+            (prefix / "lib" / "libcxx" / kind / lib).write_text("")
+    return lambda kind: ["-nostdlib++"] + [f"{prefix}/lib/libcxx/{kind}/{lib}" for lib in (
+        "libc++.a", "libc++abi.a", "libunwind.a")]
+
+
+def test_a_cxx_link_of_objects_takes_the_kept_libcxx_not_zigs_cache(prefix):
+    """zig's own libc++ would be rebuilt in a fresh VM (minutes under emulation)."""
+    libcxx = kept(prefix)
+    cxx = FIXED[1:]
+    assert zig_args(prefix, "c++", "-shared", "x.o", "-o", "x.so") == ["c++"] + cxx + [
+        f"{prefix}/include", "-shared", "x.o", "-o", "x.so", "-O2"] + libcxx("full")
+    # setuptools' C driver with -lstdc++ (zig would take -lstdc++ as its own libc++), stripped
+    assert zig_args(prefix, "cc", "-shared", "-Wl,--strip-all", "x.o", "-lstdc++", "-o",
+                    "x.so") == FIXED + [f"{prefix}/include", "-shared", "-Wl,--strip-all",
+                                        "x.o", "-o", "x.so", "-O2"] + libcxx("strip")
+
+
+@pytest.mark.parametrize("args", [
+    ["-c", "x.cpp", "-o", "x.o"],                   # a compile: no link
+    ["-shared", "x.cpp", "-o", "x.so"],             # compiles C++ too: needs zig's headers
+    ["-shared", "-nostdlib++", "x.o", "-o", "x.so"],  # the user's own C++ library
+])
+def test_other_cxx_calls_are_zigs_own(prefix, args):
+    kept(prefix)
+    got = zig_args(prefix, "c++", *args)
+    assert not [a for a in got if "/lib/libcxx/" in a], got
+    assert got.count("-nostdlib++") == args.count("-nostdlib++")
+
+
+def test_a_c_link_gets_no_libcxx(prefix):
+    kept(prefix)
+    assert not [a for a in zig_args(prefix, "cc", "-shared", "c.o", "-o", "c.so")
+                if "/lib/libcxx/" in a or a == "-nostdlib++"]
+
+
 @pytest.mark.parametrize("name, mode", [("gcc", "cc"), ("cc", "cc"), ("g++", "c++"),
                                         ("c++", "c++")])
 def test_each_name_is_its_zig_driver(prefix, name, mode):
