@@ -363,7 +363,7 @@ def test_project_with_tool_vmwheel_builds_with_only_vmwheel_build_dot(tmp_path,
         '\n[tool.vmwheel]\narchs = ["i686"]\nbuild = "cp313-*"\ncpus = 1\n'
         'test-command = "python {project}/check.py && echo tested {wheel} in {project}"\n'),
         files={"setup.py": CXX_SETUP, "src/ldprobe.cpp": FLOOR_PROBE["src/ldprobe.cpp"],
-               "check.py": CXX_CHECK})
+               "check.py": CXX_CHECK, "MANIFEST.in": "include check.py\n"})  # in the sdist
     vmwheel = installed_vmwheel / "bin" / "vmwheel"
     corrupt_box_image_and_be_refused(vmwheel, project, faults)
     res = run(vmwheel, "build", ".", cwd=project)
@@ -377,7 +377,7 @@ def test_project_with_tool_vmwheel_builds_with_only_vmwheel_build_dot(tmp_path,
     assert built[0]["proof"] == "symbols; ran on glibc 2.31"
     assert "manylinux2014_i686" in built[0]["wheel"]
     log = (project / "wheelhouse" / "logs" / I686 / "cp313-cp313.log").read_text()
-    assert "C++ ok" in log and f"tested /tmp/vmwheel/cp313-cp313/repaired/{built[0]['wheel']} in /tmp/vmwheel/project" \
+    assert "C++ ok" in log and "no libc++ built" in log and f"tested /tmp/vmwheel/cp313-cp313/repaired/{built[0]['wheel']} in /tmp/vmwheel/project" \
         in log
 
 
@@ -388,7 +388,13 @@ CXX_SETUP = ("from setuptools import setup, Extension\n"
 CXX_CHECK = ("import _ldprobe, vmwtestext\n"
              "assert vmwtestext.answer() == 42 and _ldprobe.words('a b  c') == 3\n"
              "try:\n    _ldprobe.words('')\nexcept ValueError as e:\n"
-             "    assert str(e) == 'no words'\n    print('C++ ok')\n")
+             "    assert str(e) == 'no words'\n    print('C++ ok')\n"
+             # the C++ link took the archives the box build kept: zig built no libc++ here
+             "import os, pathlib\n"
+             "since = os.stat(os.path.dirname(os.path.abspath(__file__))).st_mtime\n"
+             "built = [p for p in pathlib.Path('/opt/floor/zig-cache').rglob('libc++*.a')\n"
+             "         if p.stat().st_mtime > since]\n"
+             "assert not built, built\nprint('no libc++ built')\n")
 
 
 def corrupt_box_image_and_be_refused(vmwheel, project, faults):
