@@ -59,7 +59,7 @@ def classify(r, src, opts, earlier):
         r.status, r.reason = Status.BUILT, "kept: built by an earlier run of this sdist"
         r.wheel, r.sha256, r.size = kept["wheel"], kept["sha256"], kept["size"]
         r.auditwheel, r.log = kept.get("auditwheel", ""), kept.get("log", "")
-        r.floor_proof = kept.get("floor_proof", "")
+        r.floor_proof, r.libc = kept.get("floor_proof", ""), kept.get("libc", "")
     return r
 
 

@@ -15,10 +15,23 @@ from .arch import Arch
 
 @dataclass(frozen=True)
 class Floor:
-    """A glibc floor a build host carries: its sysroot's loader runs programs under it."""
+    """The C library floor a build host carries in /opt/floor: the glibc 2.17 sysroot
+    (manylinux2014) or musl (musllinux); its own loader runs programs under it (floor-run)."""
 
-    glibc: str  # "2.17"
+    version: str  # "2.17", "1.2.2"
     run: str  # the guest's runner, e.g. /opt/floor/bin/floor-run PROGRAM ARGS...
+    libc: str = "glibc"  # or "musl"
+
+    @property
+    def label(self):
+        """"glibc 2.17", "musl 1.2.2": what the wheels were built and tested against."""
+        return f"{self.libc} {self.version}"
+
+    @property
+    def proof(self):
+        """The floor proof's line for a wheel that imported under this floor's loader."""
+        return (f"imported under musl {self.version}'s loader" if self.libc == "musl" else
+                f"imported under glibc {self.version}")
 
 
 @dataclass(frozen=True)
@@ -40,11 +53,13 @@ class MachineSpec:
     disk_gb: int = 8
     verified: bool = False
     floor: str = ""  # "2.17": CPythons built with the floor toolchain in /opt/floor
+    libc: str = "glibc"  # "musl": the floor is musl's (provision/install-musl-toolchain.sh)
 
     @property
     def floor_spec(self):
         """The Floor its box carries (provision/install-floor-toolchain.sh), or None."""
-        return Floor(self.floor, "/opt/floor/bin/floor-run") if self.floor else None
+        return (Floor(self.floor, "/opt/floor/bin/floor-run", self.libc) if self.floor
+                else None)
 
     @property
     def is_local(self):
@@ -75,6 +90,8 @@ class MachineSpec:
                   "cpythons": list(self.cpythons)}
         if self.floor:  # only then: the keys of boxes without a floor stay as they were
             inputs["floor"] = self.floor
+        if self.libc != "glibc":
+            inputs["libc"] = self.libc
         return inputs
 
 

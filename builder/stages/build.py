@@ -102,6 +102,8 @@ class Builder:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{tag}.log"
         result.log = str(log_path)
+        result.libc = self.floor.label if self.floor else (
+            "musl" if self.plat.startswith("musllinux") else "glibc")
         key = row(result, self.labelled)
         who = key if self.labelled else tag  # what its lines start with
         bindir = self.python_root / tag / "bin"
@@ -203,8 +205,9 @@ class Builder:
             self.run("floor", f"{install} && {prove}", w.log, cwd=w.dir / "test",
                      env=w.path_env)
         except StageFailed as exc:
-            raise StageFailed(floor_failure(exc.output, self.floor.glibc) or str(exc)) from None
-        w.result.floor_proof = f"imported under glibc {self.floor.glibc}"
+            raise StageFailed(floor_failure(exc.output, self.floor.version, self.floor.libc)
+                              or str(exc)) from None
+        w.result.floor_proof = self.floor.proof
 
     def _hash(self, w):
         digest = self.run("hash", f"sha256sum {q(w.wheel)} && stat -c %s {q(w.wheel)}",
