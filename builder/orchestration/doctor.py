@@ -52,7 +52,7 @@ def checks():
                 yield True, f"saved VM state of {spec.name}: " + saved_state(spec), None
         if running:
             yield from leftover_check(spec)
-            if spec.floor and not ok:
+            if spec.floor and spec.libc == "glibc" and not ok:  # musl: from apt
                 npm = shutil.which("npm") is not None
                 yield (npm, "npm (fetches the floor toolchain for that box): "
                        + ("present" if npm else "missing"), "vmwheel host setup")
