@@ -42,6 +42,12 @@ patchelf --set-soname libc.musl-x86_64.so.1 "$prefix/lib/libc.so.tmp"
 mv "$prefix/lib/libc.so.tmp" "$prefix/lib/libc.so"
 ln -sf ld-musl-x86_64.so.1 /lib/libc.musl-x86_64.so.1
 
+# musl's loader searches PREFIX/ports/lib (floor-install's libraries), and so does auditwheel,
+# which reads this file on a musl machine (split on ':' only, so not one directory per line).
+# No LD_LIBRARY_PATH: the box's glibc programs would load those musl libraries.
+printf '%s\n' "/lib/x86_64-linux-musl:/usr/lib/x86_64-linux-musl:$prefix/ports/lib" \
+    > /etc/ld-musl-x86_64.path
+
 # gcc and cc: gcc with musl's specs. --print-multiarch alone answers nothing: gcc would say
 # x86_64-linux-gnu, and CPython's configure stops on that triplet (it wants x86_64-linux-musl).
 # PREFIX/ports is where floor-install puts the libraries it builds.
