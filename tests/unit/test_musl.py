@@ -10,6 +10,7 @@ from builder import planner
 from builder.config.options import Options
 from builder.images import boxes
 from builder.model.machine import Floor, get
+from builder.model.ports import floor_env
 from builder.model.result import identifier
 from builder.stages.floor import floor_failure
 
@@ -79,3 +80,11 @@ def test_box_build_asks_for_the_musl_toolchain_alone(monkeypatch):
                           "--floor-toolchain", "t", "--floor-sha512", "s"],
                          capture_output=True, text=True, cwd="/")
     assert res.returncode == 2 and res.stderr.startswith("usage: build-debian-box.sh")
+
+
+def test_the_musl_box_gets_no_ld_library_path():
+    """Its glibc programs (auditwheel's Python) would load floor-install's musl libraries;
+    musl's loader and auditwheel find them through /etc/ld-musl-x86_64.path instead."""
+    assert "LD_LIBRARY_PATH" not in floor_env("musl")
+    assert floor_env("musl")["PATH"].startswith("/opt/floor/bin:")
+    assert floor_env()["LD_LIBRARY_PATH"] == "/opt/floor/ports/lib"
