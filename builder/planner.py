@@ -60,6 +60,7 @@ def classify(r, src, opts, earlier):
         r.wheel, r.sha256, r.size = kept["wheel"], kept["sha256"], kept["size"]
         r.auditwheel, r.log = kept.get("auditwheel", ""), kept.get("log", "")
         r.floor_proof, r.proof = kept.get("floor_proof", ""), kept.get("proof", "")
+        r.libc = kept.get("libc", "")
     return r
 
 

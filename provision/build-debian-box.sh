@@ -4,7 +4,7 @@
 # Usage: build-debian-box.sh --suite bullseye --arch amd64 --policy manylinux_2_31 \
 #            --mirror URL --wheels DIR --pubkey FILE --out DIR \
 #            [--pythons "3.9.2 3.11.2"] [--sources DIR] [--interp-cache DIR] [--debs DIR] \
-#            [--disk-gb 8] [--floor-toolchain TGZ --floor-sha512 SUM]
+#            [--disk-gb 8] [--floor-toolchain TGZ --floor-sha512 SUM | --musl]
 #            [--zig-floor WHEEL --zig-sha256 SUM]
 #   --wheels        the wheels pinned in provision/tools.txt, for the guest's Python and arch
 #   --pythons       CPython versions (from provision/pythons.lock, suffix t = free-threaded)
@@ -20,13 +20,21 @@
 #   --zig-sha256    its sha256: the i686 box's glibc 2.17 floor, zig's compiler wrappers in
 #                   /opt/floor (install-zig-floor.sh); its CPythons stay built with the distro's
 #                   gcc (an extension's build names the floor through CC/CXX/LDSHARED)
+#   --musl          a musllinux box: /opt/floor is Debian's musl (install-musl-toolchain.sh)
+#                   instead, with the same libraries, ports and CPythons built against it
 # Runs on the host as root.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 suite="" arch="" policy="" mirror="" wheels="" pubkey="" out=""
-pythons="" sources="" icache="" debs="" disk_gb=8 floor_tgz="" floor_sum="" zig="" zig_sum=""
+pythons="" sources="" icache="" debs="" disk_gb=8 floor_tgz="" floor_sum="" musl="" zig=""
+zig_sum=""
 while [ "$#" -gt 0 ]; do
+    if [ "$1" = --musl ]; then
+        musl=1
+        shift
+        continue
+    fi
     [ "$#" -ge 2 ] || usage
     case "$1" in
         --suite) suite=$2 ;;
@@ -52,12 +60,14 @@ done
 for v in "$suite" "$arch" "$policy" "$mirror" "$wheels" "$pubkey" "$out"; do
     [ -n "$v" ] || usage
 done
-case "${floor_tgz:+tgz}${floor_sum:+sum}" in
-    tgz | sum) usage ;;  # both floor flags, or neither
+case "${floor_tgz:+tgz}${floor_sum:+sum}${musl:+musl}" in
+    tgz | sum | ?*musl) usage ;;  # both glibc floor flags, or neither; or --musl alone
 esac
-case "${zig:+zig}${zig_sum:+sum}${floor_tgz:+tgz}" in
-    zig | sum | zigtgz | sumtgz | zigsumtgz) usage ;;  # both zig flags, or neither; and not with a GCC floor
-esac
+if [ -n "$zig$zig_sum" ]; then  # both zig flags, and no other floor with them
+    if [ -z "$zig" ] || [ -z "$zig_sum" ] || [ -n "$floor_tgz$musl" ]; then
+        usage
+    fi
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 case "$arch" in
     amd64) plat_arch=x86_64 ;;
@@ -72,7 +82,7 @@ esac
 npythons=$(echo "$pythons" | wc -w)
 total=$((7 + npythons))
 [ -n "$pythons" ] || total=$((total + 1))
-[ -z "$floor_tgz" ] || total=$((total + 2))
+[ -z "$floor_tgz$musl" ] || total=$((total + 2))
 [ -z "$zig" ] || total=$((total + 1))
 done_steps=0
 step() {
@@ -104,11 +114,17 @@ if [ -z "$pythons" ]; then
 fi
 script_sum=$(sha256sum "$here/build-cpython.sh" | cut -c1-8)
 floor_args=() check_args=()
-if [ -n "$floor_tgz" ]; then
-    cp "$floor_tgz" "$rootfs$stage/floor-toolchain.tgz"
-    step "the glibc floor toolchain"
-    in_root sh "$stage/install-floor-toolchain.sh" "$stage/floor-toolchain.tgz" "$floor_sum" \
-        /opt/floor
+if [ -n "$floor_tgz$musl" ]; then
+    if [ -n "$musl" ]; then
+        step "the musl toolchain"
+        in_root sh "$stage/install-musl-toolchain.sh" /opt/floor
+        floor_sum=musl
+    else
+        cp "$floor_tgz" "$rootfs$stage/floor-toolchain.tgz"
+        step "the glibc floor toolchain"
+        in_root sh "$stage/install-floor-toolchain.sh" "$stage/floor-toolchain.tgz" \
+            "$floor_sum" /opt/floor
+    fi
     grep -v '^#' "$here/floor-libs.lock" | while read -r _name _version _sha256 file _pool; do
         cp "$sources/$file" "$rootfs$stage/sources/"
     done
@@ -131,8 +147,10 @@ if [ -n "$floor_tgz" ]; then
     floor_args=(--floor /opt/floor)
     check_args=(--floor /opt/floor)
     # Floor interpreters are cached apart, keyed by what made the floor too.
+    toolchain_script=install-floor-toolchain.sh
+    [ -z "$musl" ] || toolchain_script=install-musl-toolchain.sh
     script_sum=$script_sum-floor-$(printf '%s\n' "$floor_sum" |
-        cat - "$here/install-floor-toolchain.sh" "$here/build-floor-libs.sh" \
+        cat - "$here/$toolchain_script" "$here/build-floor-libs.sh" \
             "$here/floor-libs.lock" | sha256sum | cut -c1-8)
 fi
 if [ -n "$zig" ]; then
@@ -173,7 +191,7 @@ step "policy $policy"
 in_root sh "$stage/set-policy.sh" "$policy" "$plat_arch"
 step "base system: SSH, user, boot"
 in_root bash "$stage/configure-base.sh" "$stage/vagrant.pub" "vmwheel-$suite"
-if [ -n "$floor_tgz" ]; then
+if [ -n "$floor_tgz$musl" ]; then
     in_root chown -R vagrant:vagrant /opt/floor/ports /opt/floor/share/floor-install/built
 fi
 step "build-host self check"

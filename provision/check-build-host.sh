@@ -3,8 +3,9 @@
 # Asserts that the C library is not newer than the policy allows, that every /opt/python/*
 # interpreter runs and has pip, and that auditwheel runs and knows AUDITWHEEL_PLAT. With
 # --floor, the C library that counts is the floor's: the sysroot's, under whose own loader
-# (floor-run) every interpreter must also run; or, for zig's floor (no loader), the glibc its
-# target names, and a library built with the floor's cc must need no newer symbol version.
+# (floor-run) every interpreter must also run; on a musllinux box musl's, floor-run being its
+# loader; or, for zig's floor (no loader), the glibc its target names, and a library built with
+# the floor's cc must need no newer symbol version.
 # Usage: check-build-host.sh POLICY ARCH [--floor PREFIX]
 #   e.g. check-build-host.sh manylinux_2_31 x86_64
 #   PREFIX  where install-floor-toolchain.sh installed the floor (/opt/floor)
@@ -67,12 +68,30 @@ case "$policy" in
         ;;
     musllinux_*_*)
         want=$(echo "$policy" | cut -d_ -f2-3 | tr _ .)
-        have=$(ldd 2>&1 | sed -n 's/^Version \([0-9]*\.[0-9]*\).*/\1/p')
+        # musl's loader says its version when run with no program (Alpine's ldd is that loader;
+        # a Debian musllinux box has it next to glibc's).
+        have=""
+        for ld in /lib/ld-musl-*.so.1; do
+            [ -x "$ld" ] && have=$("$ld" 2>&1 | sed -n 's/^Version \([0-9]*\.[0-9]*\).*/\1/p')
+        done
         [ -n "$have" ] || fail "this is not a musl system; $policy needs one"
         if [ "$(printf '%s\n%s\n' "$have" "$want" | sort -V | tail -n 1)" != "$want" ]; then
             fail "musl $have is newer than $policy allows"
         fi
         echo "musl $have fits $policy"
+        if [ -n "$floor" ]; then  # the musl wrappers (install-musl-toolchain.sh)
+            [ -z "$("$floor/bin/gcc" --print-multiarch)" ] ||
+                fail "$floor/bin/gcc --print-multiarch names a triplet (CPython's configure fails)"
+            probe=$(mktemp -d)
+            echo 'int f(void) { return 0; }' > "$probe/p.c"
+            "$floor/bin/gcc" -shared -fPIC -o "$probe/p.so" "$probe/p.c"
+            needed=$(readelf -d "$probe/p.so" | sed -n 's/.*(NEEDED).*\[\(libc\..*\)\]/\1/p')
+            rm -rf "$probe"
+            case $needed in
+                libc.musl-*.so.1) echo "$floor/bin/gcc: extensions need $needed" ;;
+                *) fail "$floor/bin/gcc: extensions need '$needed', not libc.musl-*.so.1" ;;
+            esac
+        fi
         ;;
     *) fail "unknown policy '$policy' (manylinux_X_Y or musllinux_X_Y)" ;;
 esac

@@ -67,8 +67,10 @@ for name in "$@"; do
 done
 
 mkdir -p "$prefix/lib/pkgconfig" "$prefix/include" "$prefix/.installed" "$data/built"
-toolchain=$(cat "$floor/sysroot/.floor-sha512" "$floor/bin/gcc" "$floor/bin/g++" "$recipes" |
-    sha256sum | cut -c1-16)
+# The toolchain's identity: the glibc sysroot's checksum, or on a musl box its libc.
+libc_id=$floor/sysroot/.floor-sha512
+[ -f "$libc_id" ] || libc_id=$floor/lib/libc.so
+toolchain=$(cat "$libc_id" "$floor/bin/gcc" "$floor/bin/g++" "$recipes" | sha256sum | cut -c1-16)
 jobs=$(nproc 2>/dev/null || echo 2)
 export CC="$floor/bin/gcc" CXX="$floor/bin/g++"
 export PKG_CONFIG_LIBDIR="$prefix/lib/pkgconfig" PKG_CONFIG_PATH=""

@@ -60,8 +60,8 @@ OPTIONS = [
     Option("archs", to_archs, ["x86_64"], "architectures to build for: x86_64, i686",
            "x86_64 i686"),
     Option("targets", to_targets, ["manylinux_2_17"], "policies to build for (manylinux2014 "
-           "= manylinux_2_17); each (policy, arch) is built on the first machine of "
-           "builder/model/machines.json that has it", "manylinux2014 manylinux_2_31"),
+           "= manylinux_2_17, musllinux_1_2); each (policy, arch) is built on the first "
+           "machine of builder/model/machines.json that has it", "manylinux2014 musllinux_1_2"),
     Option("environment", to_env, {}, "variables set for builds and tests in the guest",
            'CFLAGS="-O2" FOO=bar'),
     Option("environment-pass", to_list, [], "host variables passed into the guest",

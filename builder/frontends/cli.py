@@ -21,7 +21,8 @@ DEFAULT = default_name()  # the machine table's default machine
 def parser():
     p = argparse.ArgumentParser(
         prog="vmwheel",
-        description="Build repaired manylinux wheels inside a Vagrant VM (no Docker needed).")
+        description="Build repaired manylinux and musllinux wheels inside a Vagrant VM (no Docker "
+                    "needed).")
     p.add_argument("--version", action="version", version=f"vmwheel {__version__}")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     # --debug is accepted after the command too (vmwheel build msgpack --debug).

@@ -170,6 +170,14 @@ def _floor_inputs(spec):
                 f"{zig.PIN.arch}, not glibc {spec.floor} on {spec.arch.value}",
                 "change the pin in builder/images/zig.py, or the machine's floor")
         return zig.box_args()
+    if spec.libc == "musl":  # Debian's musl, from the box's own apt sources
+        if (spec.floor, spec.suite, spec.arch.value) != ("1.2.2", "bullseye", "x86_64"):
+            raise ConfigurationError(
+                f"machine {spec.name}: musl {spec.floor} on {spec.suite} {spec.arch.value} is "
+                "not supported yet (only musl 1.2.2 of bullseye, x86_64)",
+                "use the musllinux_1_2-x86_64 machine")
+        floor.fetch_libs(cache_dir() / "sources")
+        return ["--musl"]
     pin = floor.PIN
     if (spec.floor, spec.arch.value) != (pin.glibc, pin.arch):
         raise ConfigurationError(

@@ -17,12 +17,20 @@ PREFIX = "/opt/floor"  # where a box's floor toolchain lives
 
 @dataclass(frozen=True)
 class Floor:
-    """A glibc floor a build host carries: its sysroot's loader runs programs under it, or
-    (zig's floor, no runtime of that glibc at hand) only the wheel's symbols prove it."""
+    """The C library floor a build host carries in /opt/floor: the glibc 2.17 sysroot or zig's
+    glibc 2.17 target (manylinux2014), or musl (musllinux). Where its own loader is there
+    (floor-run), wheels are proven under it; zig's floor has no 2.17 runtime at hand, so only
+    the wheel's symbols prove it."""
 
-    glibc: str  # "2.17"
+    version: str  # "2.17", "1.2.2"
     run: str  # the guest's runner, e.g. /opt/floor/bin/floor-run PROGRAM ARGS...; "": none
-    toolchain: str = "gcc"  # "gcc" (a sysroot with its loader) or "zig"
+    libc: str = "glibc"  # or "musl"
+    toolchain: str = "gcc"  # "gcc" (a sysroot with its loader; musl's gcc wrappers) or "zig"
+
+    @property
+    def label(self):
+        """"glibc 2.17", "musl 1.2.2": what the wheels were built and tested against."""
+        return f"{self.libc} {self.version}"
 
     @property
     def ports(self):
@@ -31,14 +39,20 @@ class Floor:
 
     @property
     def loader(self):
-        """True when wheels can run under the floor's own glibc."""
+        """True when wheels can run under the floor's own C library."""
         return bool(self.run)
 
     def proof(self, ran_on=""):
         """The proof's kind, as report.json and the summary name it."""
         if self.loader:
-            return f"glibc {self.glibc} loader"
+            return f"{self.label} loader"
         return "symbols" + (f"; ran on glibc {ran_on}" if ran_on else "")
+
+    @property
+    def imported(self):
+        """The floor proof's line for a wheel that imported under this floor's loader."""
+        return (f"imported under musl {self.version}'s loader" if self.libc == "musl" else
+                f"imported under glibc {self.version}")
 
     def env(self):
         """What builds need to reach the floor's compilers: nothing where the interpreters'
@@ -69,18 +83,19 @@ class MachineSpec:
     distro_python: str = ""
     disk_gb: int = 8
     verified: bool = False
-    floor: str = ""  # "2.17": a glibc floor toolchain in /opt/floor
+    floor: str = ""  # "2.17", "1.2.2": the floor's C library version, toolchain in /opt/floor
     floor_toolchain: str = "gcc"  # gcc: sysroot, loader, floor CPythons; zig: wrappers only
+    libc: str = "glibc"  # "musl": the floor is musl's (provision/install-musl-toolchain.sh)
 
     @property
     def floor_spec(self):
-        """The Floor its box carries (provision/install-floor-toolchain.sh or
-        install-zig-floor.sh), or None."""
+        """The Floor its box carries (provision/install-floor-toolchain.sh,
+        install-musl-toolchain.sh or install-zig-floor.sh), or None."""
         if not self.floor:
             return None
         if self.floor_toolchain == "zig":
-            return Floor(self.floor, "", "zig")
-        return Floor(self.floor, f"{PREFIX}/bin/floor-run")
+            return Floor(self.floor, "", self.libc, "zig")
+        return Floor(self.floor, f"{PREFIX}/bin/floor-run", self.libc)
 
     @property
     def is_local(self):
@@ -113,6 +128,8 @@ class MachineSpec:
             inputs["floor"] = self.floor
         if self.floor_toolchain != "gcc":
             inputs["floor_toolchain"] = self.floor_toolchain
+        if self.libc != "glibc":
+            inputs["libc"] = self.libc
         return inputs
 
 

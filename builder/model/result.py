@@ -39,6 +39,7 @@ class Result:
     auditwheel: str = ""
     floor_proof: str = ""  # "imported under glibc 2.17" once the wheel ran on its floor
     proof: str = ""  # its kind: "glibc 2.17 loader", or "symbols; ran on glibc 2.31" (i686)
+    libc: str = ""  # what it was built and tested against: "glibc 2.17", "musl 1.2.2", "glibc"
     log: str = ""
     why: list = field(default_factory=list)  # the lines of a failed stage's log that say why
     worker: str = ""  # the farm worker that built it (farm builds only)

@@ -52,7 +52,8 @@ def checks():
                 yield True, f"saved VM state of {spec.name}: " + saved_state(spec), None
         if running:
             yield from leftover_check(spec)
-            if spec.floor and spec.floor_toolchain == "gcc" and not ok:  # zig's comes by pip
+            if spec.floor and spec.floor_toolchain == "gcc" and spec.libc == "glibc" \
+                    and not ok:  # zig's comes by pip, musl's from apt
                 npm = shutil.which("npm") is not None
                 yield (npm, "npm (fetches the floor toolchain for that box): "
                        + ("present" if npm else "missing"), "vmwheel host setup")

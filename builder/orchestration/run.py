@@ -140,7 +140,8 @@ class BuildRun:
                 for m in planner.select_machines(self.opts, self.machine)]
 
     def _guest_env(self, ca, root, floor, net):
-        env = dict(floor_env(), **floor.env()) if floor else {}  # the user's environment wins
+        # the user's environment wins over both
+        env = dict(floor_env(floor.libc), **floor.env()) if floor else {}
         env.update(pipconfig.pip_env(str(guest_ca(root)) if ca else None,
                                      pipconfig.pip_config()), **net)
         env["SOURCE_DATE_EPOCH"] = str(self.src.source_date_epoch)

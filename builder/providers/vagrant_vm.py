@@ -50,7 +50,7 @@ class VagrantVM(BuildHost):
     def describe(self):
         described = {"name": self.name, "box": self.spec.box, "platform": self.spec.platform}
         if self.floor:
-            described["floor"] = f"glibc {self.floor.glibc}"
+            described["floor"] = self.floor.label
             described["floor_proof"] = self.floor.proof()  # per wheel: its "proof"
         return described
 

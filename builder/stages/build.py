@@ -101,6 +101,8 @@ class Builder:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{tag}.log"
         result.log = str(log_path)
+        result.libc = self.floor.label if self.floor else (
+            "musl" if self.plat.startswith("musllinux") else "glibc")
         key = row(result, self.labelled)
         who = key if self.labelled else tag  # what its lines start with
         bindir = self.python_root / tag / "bin"

@@ -1,7 +1,7 @@
-"""The floor proof, after the test: the wheel run under the floor's own old glibc loader where
-the box has one (x86_64: the sysroot's glibc 2.17), and its failure turned into one line; where
-it has none (i686: zig's floor), the proof is the wheel's symbols (auditwheel's check at the
-repair, the unversioned-symbol guard at the fetch) and the test that ran on the box's glibc."""
+"""The floor proof, after the test: the wheel run under the floor's own loader where the box has
+one (x86_64: the sysroot's glibc 2.17; musllinux: musl's), and its failure turned into one line;
+where it has none (i686: zig's floor), the proof is the wheel's symbols (auditwheel's check at
+the repair, the unversioned-symbol guard at the fetch) and the test that ran on the box's glibc."""
 
 import re
 
@@ -16,7 +16,7 @@ def prove(builder, w):
     if not floor.loader:
         out = builder.run("floor", "getconf GNU_LIBC_VERSION", w.log).split()
         ran_on = out[-1] if out else "?"  # "glibc 2.31": what the test ran on
-        w.result.floor_proof = (f"symbols checked against glibc {floor.glibc}; imported under "
+        w.result.floor_proof = (f"symbols checked against {floor.label}; imported under "
                                 f"glibc {ran_on}")
         w.result.proof = floor.proof(ran_on)
         return
@@ -27,17 +27,24 @@ def prove(builder, w):
     try:
         builder.run("floor", f"{install} && {run}", w.log, cwd=w.dir / "test", env=w.path_env)
     except StageFailed as exc:
-        raise StageFailed(floor_failure(exc.output, floor.glibc) or str(exc)) from None
-    w.result.floor_proof = f"imported under glibc {floor.glibc}"
+        raise StageFailed(floor_failure(exc.output, floor.version, floor.libc)
+                          or str(exc)) from None
+    w.result.floor_proof = floor.imported
     w.result.proof = floor.proof()
 
 
-def floor_failure(output, glibc):
+def floor_failure(output, version, libc="glibc"):
     """The one line that says why a wheel did not load under the floor's loader, or ""."""
     m = re.search(r"undefined symbol: (\w+)", output)
     if m:
-        return f"floor proof: {m.group(1)} is not in glibc {glibc} (undefined symbol)"
+        return f"floor proof: {m.group(1)} is not in {libc} {version} (undefined symbol)"
     m = re.search(r"version `(\w+_[\d.]+)' not found", output)
     if m:
-        return f"floor proof: needs {m.group(1)}, newer than glibc {glibc}"
+        return f"floor proof: needs {m.group(1)}, newer than {libc} {version}"
+    m = re.search(r"Error relocating [^:]+: (\w+): symbol not found", output)  # musl's loader
+    if m:
+        return f"floor proof: {m.group(1)} is not in {libc} {version} (symbol not found)"
+    m = re.search(r"Error loading shared library ([^:\s]+): No such file", output)
+    if m:
+        return f"floor proof: {m.group(1)} is not there under {libc} {version}'s loader"
     return ""
