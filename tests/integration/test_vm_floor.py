@@ -85,14 +85,16 @@ def test_floor_install_makes_libffi_one_line_and_its_build_is_kept_on_the_host(t
     print(f"before-all with floor-install libffi-dev from the host's cache: {took.group(1)} s")
 
 
-@pytest.mark.parametrize("backend", ["scikit-build-core", "meson-python"])
+@pytest.mark.parametrize("backend", ["scikit-build-core", "meson-python", "cython-cxx"])
 def test_cxx_built_by_cmake_and_meson_is_manylinux2014_and_proven(tmp_path, backend):
     """scikit-build-core (CMake) and meson-python (meson) find the compiler on PATH, not in
     sysconfig: on the floor box that is the floor's c++, so a C++ extension they build links
-    libstdc++ statically and needs nothing above glibc 2.17; repaired, proven, it works here."""
+    libstdc++ statically and needs nothing above glibc 2.17; repaired, proven, it works here.
+    So does Cython's C++ mode (cythonize, language="c++", a C++ exception as ValueError)."""
     vm.build_box(vm.DEFAULT)
     name, files = {"scikit-build-core": ("skbcxx", cxxprojects.scikit_build_core_files()),
-                   "meson-python": ("mesoncxx", cxxprojects.meson_python_files())}[backend]
+                   "meson-python": ("mesoncxx", cxxprojects.meson_python_files()),
+                   "cython-cxx": ("cycxx", cxxprojects.cython_cxx_files())}[backend]
     sdist = cxxprojects.make_backend_sdist(tmp_path, files, name)
     out = tmp_path / "wheelhouse"
     res = vm.run(vm.BIN / "vmwheel", "build", sdist, "--build", "cp311-*", "--output-dir", out)

@@ -1,7 +1,8 @@
-"""C++ extension projects for the build backends other than setuptools: scikit-build-core
-(CMake) and meson-python (meson). Each builds the module `NAME` whose answer() returns 42
-through std::string, std::ostringstream and a caught C++ exception, so the extension needs
-libstdc++ beyond the header-only parts. Their build requirements (backend, cmake or meson,
+"""C++ extension projects for the build backends other than setuptools' plain C route:
+scikit-build-core (CMake), meson-python (meson) and Cython's C++ mode (setuptools). Each builds
+the module `NAME` whose answer() returns 42 through std::string and a C++ exception caught
+(by C++, or turned into a Python ValueError by Cython), so the extension needs libstdc++
+beyond the header-only parts. Their build requirements (backend, Cython, cmake or meson,
 ninja) come from the package index."""
 
 import textwrap
@@ -69,6 +70,38 @@ def meson_python_files(name="mesoncxx"):
     return {"pyproject.toml": _pyproject(name, ["meson-python>=0.15"], "mesonpy"),
             "meson.build": meson,
             f"{name}.cpp": CXX_SOURCE.replace("@NAME@", name)}
+
+
+CYTHON_CXX = """\
+# cython: language_level=3
+from libcpp.string cimport string, stol, to_string
+from libcpp.vector cimport vector
+
+
+def answer():
+    cdef vector[string] parts
+    parts.push_back(to_string(4))
+    parts.push_back(to_string(2))
+    try:
+        stol(b"no number")  # std::invalid_argument, which Cython raises as ValueError
+    except ValueError:
+        return stol(parts[0] + parts[1])
+    return -1
+"""
+
+
+def cython_cxx_files(name="cycxx"):
+    """Cython's C++ mode: cythonize() of an Extension with language="c++" (setuptools links it
+    with LDCXXSHARED, the floor's g++)."""
+    setup = textwrap.dedent(f"""\
+        from Cython.Build import cythonize
+        from setuptools import Extension, setup
+        setup(ext_modules=cythonize([Extension("{name}", ["{name}.pyx"], language="c++")]))
+        """)
+    return {"pyproject.toml": _pyproject(name, ["setuptools>=61", "Cython>=3"],
+                                         "setuptools.build_meta"),
+            "setup.py": setup,
+            f"{name}.pyx": CYTHON_CXX}
 
 
 def make_backend_sdist(dest, files, name):
