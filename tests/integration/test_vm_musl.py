@@ -38,12 +38,14 @@ def test_msgpack_for_musllinux_1_2_is_built_tested_and_proven_with_musl(tmp_path
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     report = json.loads((out / "report.json").read_text())
     assert report["machines"] == [{"name": MACHINE, "box": f"vmwheel/{MACHINE}",
-                                   "platform": "musllinux_1_2_x86_64", "floor": "musl 1.2.2"}]
+                                   "platform": "musllinux_1_2_x86_64", "floor": "musl 1.2.2",
+                                   "floor_proof": "musl 1.2.2 loader"}]
     built = [e for e in report["interpreters"] if e["status"] == "built"]
     assert [e["identifier"] for e in built] == ["cp311-musllinux_x86_64"]
     (entry,) = built
     assert entry["libc"] == "musl 1.2.2"
     assert entry["floor_proof"] == "imported under musl 1.2.2's loader"
+    assert entry["proof"] == "musl 1.2.2 loader"
     assert {"test", "floor"} <= set(entry["durations"])
     assert entry["wheel"].endswith("-cp311-cp311-musllinux_1_2_x86_64.whl"), entry["wheel"]
     assert '"musllinux_1_2_x86_64"' in entry["auditwheel"]
