@@ -7,9 +7,9 @@
 #   SHA512_B64     its sha512 in base64, as in npm's integrity (a sha512- prefix is accepted)
 #   PREFIX         where PREFIX/sysroot and PREFIX/bin/aarch64-linux-gnu-{gcc,cc,g++,c++} go
 # Runs on the host or in an x86_64 guest (as any user who may write PREFIX). Needs
-# gcc-aarch64-linux-gnu and g++-aarch64-linux-gnu installed with --no-install-recommends: the
-# recommended libc6-dev-arm64-cross puts a newer glibc's headers and crt files ahead of
-# --sysroot. aarch64-floor-run needs qemu-user-static.
+# gcc-aarch64-linux-gnu (and g++-aarch64-linux-gnu for the C++ wrappers, not tried yet) installed
+# with --no-install-recommends: the recommended libc6-dev-arm64-cross puts a newer glibc's
+# headers and crt files ahead of --sysroot. aarch64-floor-run needs qemu-user-static.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
