@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Install the aarch64 glibc 2.17 floor (manylinux2014_aarch64) sysroot and cross compiler wrappers
+# around Debian's gcc-aarch64-linux-gnu, so an extension built with them needs nothing newer than
+# glibc 2.17; and aarch64-floor-run, which runs an aarch64 program under that sysroot's loader.
+# Usage: install-cross-toolchain.sh TOOLCHAIN_TGZ SHA512_B64 PREFIX
+#   TOOLCHAIN_TGZ  npm pack @napi-rs/cross-toolchain-x64-target-aarch64@1.0.3
+#   SHA512_B64     its sha512 in base64, as in npm's integrity (a sha512- prefix is accepted)
+#   PREFIX         where PREFIX/sysroot and PREFIX/bin/aarch64-linux-gnu-{gcc,cc,g++,c++} go
+# Runs on the host or in an x86_64 guest (as any user who may write PREFIX). Needs
+# gcc-aarch64-linux-gnu (and g++-aarch64-linux-gnu for the C++ wrappers, not tried yet) installed
+# with --no-install-recommends: the recommended libc6-dev-arm64-cross puts a newer glibc's
+# headers and crt files ahead of --sysroot. aarch64-floor-run needs qemu-user-static.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+need_args "$#" 3 3
+tgz=$1
+want=${2#sha512-}
+me=install-cross-toolchain.sh
+inner=package/aarch64-unknown-linux-gnu.tar.xz
+member=./aarch64-unknown-linux-gnu/sysroot
+triplet=aarch64-linux-gnu
+
+[ -r "$tgz" ] || die "$me: cannot read $tgz"
+# The checksum comes first: nothing of the tarball is unpacked before it matches. npm's
+# integrity is base64; compare in hex, as sha512sum prints it.
+expected=$(printf '%s' "$want" | base64 -d 2>/dev/null | od -An -v -tx1 | tr -d ' \n') || true
+[ "${#expected}" -eq 128 ] || die "$me: SHA512_B64 is not a base64 sha512: $want"
+read -r actual _ < <(sha512sum "$tgz")
+[ "$actual" = "$expected" ] || die "$me: $tgz does not match its sha512 (expected $want)"
+
+for tool in tar xz "$triplet-gcc"; do
+    command -v "$tool" >/dev/null ||
+        die "$me: $tool is missing (apt-get install --no-install-recommends gcc-$triplet xz-utils)"
+done
+if [ -e "/usr/$triplet/include/stdio.h" ]; then
+    die "$me: /usr/$triplet/include holds a newer glibc (libc6-dev-arm64-cross); remove it"
+fi
+mkdir -p "$3"
+prefix=$(cd "$3" && pwd)
+[[ $prefix != *"'"* ]] || die "$me: PREFIX must not contain a single quote: $prefix"
+sysroot=$prefix/sysroot
+stamp=$sysroot/.floor-sha512
+if [ "$(cat "$stamp" 2>/dev/null)" != "$actual" ]; then
+    fresh=$(mktemp -d "$prefix/.sysroot.XXXXXX")
+    trap 'rm -rf "$fresh"' EXIT
+    # Streamed: the inner tarball never lands on disk; only the sysroot is kept.
+    tar -xzOf "$tgz" "$inner" | tar -xJ -C "$fresh" --strip-components=3 "$member"
+    # As on x86_64: the package's gcc 4.8 C++ link-time files do not match the newer g++'s
+    # headers; the run-time libstdc++.so.6 (GLIBCXX_3.4.19) stays for aarch64-floor-run.
+    find "$fresh/lib" -maxdepth 1 \( -name 'libstdc++.so' -o -name 'libstdc++.a' \
+        -o -name 'libstdc++.la' -o -name 'libstdc++*.py' -o -name 'libsupc++.*' \) -delete
+    [ -x "$fresh/lib/ld-linux-aarch64.so.1" ] || die "$me: no glibc loader in $tgz"
+    echo "$actual" > "$fresh/.floor-sha512"
+    rm -rf "$sysroot"
+    mv "$fresh" "$sysroot"
+fi
+
+# The wrappers: one word each, so tools that split CC (crossenv, configure) keep --sysroot.
+mkdir -p "$prefix/bin"
+write_wrapper() {  # write_wrapper NAME COMPILER EXTRA_FLAGS...
+    local name=$1 compiler=$2
+    shift 2
+    {
+        echo '#!/bin/sh'
+        echo "# Written by $me: $compiler against the aarch64 glibc 2.17 sysroot."
+        echo "exec $compiler --sysroot='$sysroot' $* \"\$@\""
+    } > "$prefix/bin/$name.tmp"
+    chmod 755 "$prefix/bin/$name.tmp"
+    mv "$prefix/bin/$name.tmp" "$prefix/bin/$name"
+}
+cxx_flags="-D_GLIBCXX_HAVE_OBSOLETE_ISINF=1 -D_GLIBCXX_HAVE_OBSOLETE_ISNAN=1"
+write_wrapper "$triplet-gcc" "/usr/bin/$triplet-gcc"
+write_wrapper "$triplet-cc" "/usr/bin/$triplet-gcc"
+if command -v "$triplet-g++" >/dev/null; then
+    # shellcheck disable=SC2086  # the flags are meant to split
+    write_wrapper "$triplet-g++" "/usr/bin/$triplet-g++" -static-libstdc++ $cxx_flags
+    # shellcheck disable=SC2086
+    write_wrapper "$triplet-c++" "/usr/bin/$triplet-g++" -static-libstdc++ $cxx_flags
+fi
+
+# aarch64-floor-run PROGRAM [ARGS...]: run an aarch64 program under qemu-user with the
+# sysroot's glibc 2.17 loader and libraries (-L makes the sysroot the program's /).
+{
+    echo '#!/bin/sh'
+    echo "# Written by $me: run an aarch64 program under the sysroot's glibc 2.17."
+    echo "S='$sysroot'"
+    # shellcheck disable=SC2016  # expanded when aarch64-floor-run runs
+    echo 'LC_ALL=C exec qemu-aarch64-static -L "$S" "$@"'
+} > "$prefix/bin/aarch64-floor-run.tmp"
+chmod 755 "$prefix/bin/aarch64-floor-run.tmp"
+mv "$prefix/bin/aarch64-floor-run.tmp" "$prefix/bin/aarch64-floor-run"
+echo "$me: aarch64 floor toolchain (glibc 2.17) in $prefix"
