@@ -16,7 +16,9 @@ BUNDLED = PACKAGE_DIR / "_data"
 DATA_ROOT = BUNDLED if (BUNDLED / "Vagrantfile").is_file() else SOURCE_TREE
 PROVISION_DIR = DATA_ROOT / "provision"
 VAGRANTFILE = DATA_ROOT / "Vagrantfile"
-MACHINES_JSON = PACKAGE_DIR / "model" / "machines.json"
+# The machine table: vmwheel's own, or the one $VMWHEEL_MACHINES names (e.g. a copy whose
+# local machines list fewer CPythons, for quicker boxes: their keys differ, so both coexist).
+MACHINES_JSON = Path(os.environ.get("VMWHEEL_MACHINES") or PACKAGE_DIR / "model" / "machines.json")
 # Files libvirt's QEMU must read (disk pool, kernels) live where its unprivileged user can.
 LIBVIRT_BASE = Path(os.environ.get("VMWHEEL_LIBVIRT_DIR", "/var/lib/libvirt/images/vmwheel"))
 

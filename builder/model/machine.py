@@ -156,16 +156,21 @@ def _spec(name, raw):
 
 @functools.lru_cache(maxsize=None)
 def load_table(path=MACHINES_JSON):
-    raw = json.loads(path.read_text())
-    return MachineTable(raw["default"],
-                        {n: _spec(n, m) for n, m in raw["machines"].items()})
+    try:
+        raw = json.loads(path.read_text())
+        return MachineTable(raw["default"],
+                            {n: _spec(n, m) for n, m in raw["machines"].items()})
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ConfigurationError(
+            f"cannot read the machine table {path} ({type(exc).__name__}: {exc})",
+            "fix that file, or unset VMWHEEL_MACHINES to use vmwheel's own table") from None
 
 
 def default_name():
     """The table's default machine, for help texts (which must not fail if the table does)."""
     try:
         return load_table().default
-    except (OSError, ValueError, KeyError, TypeError):
+    except ConfigurationError:
         return "the machine table's default"
 
 

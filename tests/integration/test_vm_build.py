@@ -20,9 +20,9 @@ from elftools.elf.elffile import ELFFile
 
 from builder.digest import sha256_of
 from builder.images import boxes
-from builder.model.machine import get as get_machine
 from builder.providers.saved import Saved
 from tests.support.hostpython import host_python
+from tests.support import slimtable
 from tests.support.projects import FLOOR_PROBE, write_floor_probe, write_project
 
 pytestmark = pytest.mark.vm
@@ -30,15 +30,18 @@ REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
-# The venv's vmwheel and fab may be an editable install of another checkout (a worktree):
-# they run this checkout's builder.
-OURS = dict(os.environ, PYTHONPATH=str(REPO))
+# Every vmwheel started here reads the tests' machine table (slim i686 and musl boxes); the
+# venv's vmwheel and fab may be an editable install of another checkout (a worktree): they run
+# this checkout's builder.
+SLIM = dict(os.environ, VMWHEEL_MACHINES=str(slimtable.TABLE))
+OURS = dict(SLIM, PYTHONPATH=str(REPO))
+get_machine = slimtable.get
 
 
 def run(*cmd, cwd=REPO):
     ours = str(cmd[0]).startswith(str(BIN))
     return subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True,
-                          env=OURS if ours else None)
+                          env=OURS if ours else SLIM)
 
 
 def build_box(machine):

@@ -89,3 +89,21 @@ def test_the_musl_box_gets_no_ld_library_path():
     assert "LD_LIBRARY_PATH" not in floor_env("musl")
     assert floor_env("musl")["PATH"].startswith("/opt/floor/bin:")
     assert floor_env()["LD_LIBRARY_PATH"] == "/opt/floor/ports/lib"
+
+
+def test_another_machine_table_by_VMWHEEL_MACHINES_and_a_bad_one_is_one_line(tmp_path):
+    """The VM tests' slim boxes come from such a table: a box's key covers its CPythons."""
+    from tests.support import slimtable
+    from tests.support.cli import vmwheel
+    slim = slimtable.get("musllinux_1_2-x86_64")
+    assert slim.cpythons == ("3.11.2",) and get(slim.name).cpythons == ("3.11.2", "3.13.5")
+    assert boxes.box_key(slim) != boxes.box_key(get(slim.name))
+    res = vmwheel(tmp_path, "config", "show", env={"VMWHEEL_MACHINES": str(slimtable.TABLE)})
+    assert res.returncode == 0, res.stderr
+    (tmp_path / "bad.json").write_text('{"default": "x"}')
+    res = vmwheel(tmp_path, "build", "msgpack",
+                  env={"VMWHEEL_MACHINES": str(tmp_path / "bad.json")})
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert res.stderr.strip().splitlines() == [
+        f"vmwheel: cannot read the machine table {tmp_path / 'bad.json'} (KeyError: 'machines'); "
+        "fix that file, or unset VMWHEEL_MACHINES to use vmwheel's own table"]

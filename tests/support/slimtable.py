@@ -1,0 +1,34 @@
+"""The machine table the VM tests run with: vmwheel's own, except that the boxes only those
+tests use carry just the CPython they build (README: Tests). A box's key covers its CPythons,
+so these slim boxes never pass for the full ones. $VMWHEEL_MACHINES names the file for every
+vmwheel the tests start; `get` reads it in the test process."""
+
+import json
+import tempfile
+from pathlib import Path
+
+from builder.model.machine import load_table
+from builder.paths import PACKAGE_DIR
+
+# machine -> the CPythons its test box gets (the default box stays whole: README's first
+# command and most tests use it as users get it)
+SLIM = {"manylinux2014-i686": ["3.13.5"], "musllinux_1_2-x86_64": ["3.11.2"]}
+
+
+def write(dest_dir):
+    """Write the slim table into dest_dir; return its path."""
+    table = json.loads((PACKAGE_DIR / "model" / "machines.json").read_text())
+    for name, versions in SLIM.items():
+        assert set(versions) <= set(table["machines"][name]["cpythons"]), name
+        table["machines"][name]["cpythons"] = versions
+    path = Path(dest_dir) / "machines.json"
+    path.write_text(json.dumps(table, indent=2))
+    return path
+
+
+TABLE = write(tempfile.mkdtemp(prefix="vmwheel-test-machines-"))
+
+
+def get(name):
+    """The machine `name` as the slim table has it."""
+    return load_table(TABLE).get(name)
