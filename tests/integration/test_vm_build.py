@@ -48,7 +48,8 @@ def build_box(machine):
     res = run(BIN / "vmwheel", "box", "build", "--machine", machine)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     if "vmwheel: building box" in res.stdout:  # its progress: step, of how many, time so far
-        assert re.search(r"(?m)^build-debian-box\.sh: \[\d+/\d+\] CPython 3\.13\.5 "
+        last = get_machine(machine).cpythons[-1]  # a slim test box may have one
+        assert re.search(rf"(?m)^build-debian-box\.sh: \[\d+/\d+\] CPython {re.escape(last)} "
                          r"\(\d+m\d\ds so far\)$", res.stdout), res.stdout[-3000:]
         assert re.search(r"(?m)^build-debian-box\.sh: done in \d+m\d\ds$", res.stdout)
         steps = re.findall(r"(?m)^build-debian-box\.sh: \[(\d+)/(\d+)\]", res.stdout)
