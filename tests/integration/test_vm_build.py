@@ -377,7 +377,9 @@ def test_project_with_tool_vmwheel_builds_with_only_vmwheel_build_dot(tmp_path,
     assert [e["identifier"] for e in built] == ["cp313-manylinux_i686"]
     skipped = {e["identifier"]: e["reason"] for e in report["interpreters"]
                if e["status"] == "skipped"}
-    assert skipped == {"cp39-manylinux_i686": "cp39-manylinux_i686 is not selected by build/skip"}
+    others = [f"cp{''.join(v.split('.')[:2])}-manylinux_i686"  # none on the slim test box
+              for v in get_machine(I686).cpythons if not v.startswith("3.13")]
+    assert skipped == {i: f"{i} is not selected by build/skip" for i in others}, skipped
     assert built[0]["proof"] == "symbols; ran on glibc 2.31"
     assert "manylinux2014_i686" in built[0]["wheel"]
     log = (project / "wheelhouse" / "logs" / I686 / "cp313-cp313.log").read_text()
