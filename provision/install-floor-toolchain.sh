@@ -25,11 +25,8 @@ for tool in tar xz sha512sum base64 od /usr/bin/gcc /usr/bin/g++; do
 done
 
 # The checksum comes first: nothing of the tarball is unpacked before it matches.
-want_hex=$(printf '%s' "$want" | base64 -d | od -An -v -tx1 | tr -d ' \n') ||
-    die "$me: SHA512_B64 is not base64: $want"
-got_hex=$(sha512sum "$tgz")
-got_hex=${got_hex%% *}
-[ "$got_hex" = "$want_hex" ] || die "$me: $tgz does not match its sha512 (expected $want)"
+check_sha512 "$me" "$tgz" "$want"
+got_hex=$sha512_hex
 
 mkdir -p "$3"
 prefix=$(cd "$3" && pwd)

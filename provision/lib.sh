@@ -38,6 +38,18 @@ die_with() {
 }
 die() { die_with 1 "$@"; }
 
+# check_sha512 ME FILE INTEGRITY: die unless FILE's sha512 is INTEGRITY's (npm's integrity:
+# base64, "sha512-" in front or not); sets sha512_hex to it, in hex as sha512sum prints it.
+# Call it before anything of FILE is unpacked.
+check_sha512() {
+    _want=$(printf '%s' "${3#sha512-}" | base64 -d 2>/dev/null | od -An -v -tx1 | tr -d ' \n') ||
+        true
+    [ "${#_want}" -eq 128 ] || die "$1: SHA512_B64 is not a base64 sha512: $3"
+    sha512_hex=$(sha512sum "$2")
+    sha512_hex=${sha512_hex%% *}
+    [ "$sha512_hex" = "$_want" ] || die "$1: $2 does not match its sha512 (expected $3)"
+}
+
 # lock_entry SPEC [LOCK]: look up one CPython of pythons.lock (LOCK, default: the one next to the
 # script). SPEC is a version, with suffix t for the free-threaded build (3.13.5t). Sets
 # lock_version (3.13.5), lock_flag (--free-threaded or empty), lock_sha256 and lock_file (the

@@ -22,12 +22,9 @@ member=./aarch64-unknown-linux-gnu/sysroot
 triplet=aarch64-linux-gnu
 
 [ -r "$tgz" ] || die "$me: cannot read $tgz"
-# The checksum comes first: nothing of the tarball is unpacked before it matches. npm's
-# integrity is base64; compare in hex, as sha512sum prints it.
-expected=$(printf '%s' "$want" | base64 -d 2>/dev/null | od -An -v -tx1 | tr -d ' \n') || true
-[ "${#expected}" -eq 128 ] || die "$me: SHA512_B64 is not a base64 sha512: $want"
-read -r actual _ < <(sha512sum "$tgz")
-[ "$actual" = "$expected" ] || die "$me: $tgz does not match its sha512 (expected $want)"
+# The checksum comes first: nothing of the tarball is unpacked before it matches.
+check_sha512 "$me" "$tgz" "$want"
+actual=$sha512_hex
 
 for tool in tar xz "$triplet-gcc"; do
     command -v "$tool" >/dev/null ||
