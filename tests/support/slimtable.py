@@ -3,7 +3,9 @@ tests use carry just the CPython they build (README: Tests). A box's key covers 
 so these slim boxes never pass for the full ones. $VMWHEEL_MACHINES names the file for every
 vmwheel the tests start; `get` reads it in the test process."""
 
+import hashlib
 import json
+import os
 import tempfile
 from pathlib import Path
 
@@ -16,17 +18,23 @@ SLIM = {"manylinux2014-i686": ["3.13.5"], "musllinux_1_2-x86_64": ["3.11.2"]}
 
 
 def write(dest_dir):
-    """Write the slim table into dest_dir; return its path."""
+    """The slim table as a file in dest_dir named by its content (written once, atomically:
+    every test session reuses it); returns its path."""
     table = json.loads((PACKAGE_DIR / "model" / "machines.json").read_text())
     for name, versions in SLIM.items():
         assert set(versions) <= set(table["machines"][name]["cpythons"]), name
         table["machines"][name]["cpythons"] = versions
-    path = Path(dest_dir) / "machines.json"
-    path.write_text(json.dumps(table, indent=2))
+    text = json.dumps(table, indent=2)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    path = Path(dest_dir) / f"vmwheel-test-machines-{digest}.json"
+    if not path.is_file() or path.read_text() != text:
+        part = path.with_name(f"{path.name}.{os.getpid()}")
+        part.write_text(text)
+        part.replace(path)
     return path
 
 
-TABLE = write(tempfile.mkdtemp(prefix="vmwheel-test-machines-"))
+TABLE = write(tempfile.gettempdir())
 
 
 def get(name):
