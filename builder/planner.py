@@ -22,9 +22,17 @@ def select_machines(opts, machine=None, table=None):
     table = table or load_table()
     if machine:
         names = dict.fromkeys(machine.replace(",", " ").split())  # in order, once each
+        for n in names:
+            if table.get(n).cross:
+                users = [m.name for m in table.machines.values() if m.build_on == n]
+                raise ConfigurationError(
+                    f"machine {n} only compiles for another machine's tests",
+                    f"choose {' or '.join(users) or 'the machine that names it'} instead")
         return [table.get(n).sized(opts["memory"], opts["cpus"]) for n in names]
     first = {}
     for m in table.machines.values():
+        if m.cross:  # a build machine of the machine that names it
+            continue
         if m.policy in opts["targets"] and m.arch.value in opts["archs"]:
             first.setdefault((m.policy, m.arch), m)
     targets = " ".join(opts["targets"])

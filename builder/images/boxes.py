@@ -15,6 +15,7 @@ import sys
 from .. import log
 from ..errors import ConfigurationError, HostNotReady
 from ..host import prepare
+from ..model.arch import Arch
 from ..model.machine import load_table
 from ..digest import sha256_of
 from ..paths import (PROVISION_DIR, cache_dir, libvirt_dir, saved_state_dir, storage_pool,
@@ -31,9 +32,12 @@ PUBKEY_GLOBS = [
 
 
 def box_key(spec):
+    """The files directly in provision/, and provision/aarch64/ for the aarch64 machines (the
+    test box and the cross build box), with the machine's inputs."""
     h = hashlib.sha256()
     h.update(json.dumps(spec.box_inputs(), sort_keys=True).encode())
-    for path in sorted(PROVISION_DIR.iterdir()):
+    dirs = [PROVISION_DIR] + ([PROVISION_DIR / "aarch64"] if spec.arch == Arch.AARCH64 else [])
+    for path in sorted(p for d in dirs for p in d.iterdir()):
         if path.is_file():
             h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()[:16]

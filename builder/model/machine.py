@@ -86,6 +86,12 @@ class MachineSpec:
     floor: str = ""  # "2.17", "1.2.2": the floor's C library version, toolchain in /opt/floor
     floor_toolchain: str = "gcc"  # gcc: sysroot, loader, floor CPythons; zig: wrappers only
     libc: str = "glibc"  # "musl": the floor is musl's (provision/install-musl-toolchain.sh)
+    # A machine whose wheels are compiled elsewhere names that build machine (`build_on`): its
+    # own VM only tests them (aarch64, on a real aarch64 kernel). A `cross` machine is such a
+    # build machine: an x86_64 box that compiles for `arch` with a cross toolchain; it is
+    # chosen through the machine that names it, never by targets and archs.
+    build_on: str = ""
+    cross: bool = False
 
     @property
     def floor_spec(self):
@@ -130,6 +136,8 @@ class MachineSpec:
             inputs["floor_toolchain"] = self.floor_toolchain
         if self.libc != "glibc":
             inputs["libc"] = self.libc
+        if self.cross or self.build_on:
+            inputs.update(cross=self.cross, build_on=self.build_on)
         return inputs
 
 
@@ -144,6 +152,18 @@ class MachineTable:
             raise ConfigurationError(f"unknown machine '{name}'",
                                      "choose one of: " + ", ".join(sorted(self.machines)))
         return self.machines[name]
+
+    def builder_of(self, spec):
+        """The machine that compiles `spec`'s wheels: itself, or the cross machine it names."""
+        if not spec.build_on:
+            return spec
+        other = self.get(spec.build_on)
+        if not other.cross or (other.arch, other.policy) != (spec.arch, spec.policy):
+            raise ConfigurationError(
+                f"machine {spec.name} names {other.name} as its build machine, which is not a "
+                f"cross machine for {spec.policy}_{spec.arch.value}",
+                "fix \"build_on\" in the machine table")
+        return other
 
 
 def _spec(name, raw):
