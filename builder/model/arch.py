@@ -28,7 +28,7 @@ class Arch(str, enum.Enum):
         return f"manylinux2014_{self.value}"
 
 
-BUILDABLE = (Arch.X86_64, Arch.I686)  # archs the machine table has boxes for
+BUILDABLE = (Arch.X86_64, Arch.I686, Arch.AARCH64)  # archs the machine table has boxes for
 
 
 def split_platform(plat):

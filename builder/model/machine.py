@@ -13,6 +13,7 @@ from ..paths import MACHINES_JSON
 from .arch import Arch
 
 PREFIX = "/opt/floor"  # where a box's floor toolchain lives
+AARCH64_COPY = "-floor217"  # the aarch64 test box's interpreter copies under glibc 2.17
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,10 @@ class Floor:
     run: str  # the guest's runner, e.g. /opt/floor/bin/floor-run PROGRAM ARGS...; "": none
     libc: str = "glibc"  # or "musl"
     toolchain: str = "gcc"  # "gcc" (a sysroot with its loader; musl's gcc wrappers) or "zig"
+    # Where the loader cannot be started by hand (aarch64's 2.17 one segfaults so), each CPython
+    # has a copy whose ELF interpreter is the floor's loader: bin/pythonX.Y + this suffix
+    # (provision/aarch64/floor-python.sh).
+    copy: str = ""
 
     @property
     def label(self):
@@ -40,7 +45,7 @@ class Floor:
     @property
     def loader(self):
         """True when wheels can run under the floor's own C library."""
-        return bool(self.run)
+        return bool(self.run or self.copy)
 
     def proof(self, ran_on=""):
         """The proof's kind, as report.json and the summary name it."""
@@ -97,11 +102,18 @@ class MachineSpec:
     def floor_spec(self):
         """The Floor its box carries (provision/install-floor-toolchain.sh,
         install-musl-toolchain.sh or install-zig-floor.sh), or None."""
-        if not self.floor:
+        if not self.floor or self.cross:  # a cross machine's wheels are proven where tested
             return None
+        if self.arch == Arch.AARCH64:
+            return Floor(self.floor, "", self.libc, copy=AARCH64_COPY)
         if self.floor_toolchain == "zig":
             return Floor(self.floor, "", self.libc, "zig")
         return Floor(self.floor, f"{PREFIX}/bin/floor-run", self.libc)
+
+    @property
+    def box_arch(self):
+        """The arch its box runs: a cross machine's is x86_64, whatever it builds for."""
+        return Arch.X86_64 if self.cross else self.arch
 
     @property
     def is_local(self):

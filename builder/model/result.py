@@ -40,6 +40,8 @@ class Result:
     floor_proof: str = ""  # "imported under glibc 2.17" once the wheel ran on its floor
     proof: str = ""  # its kind: "glibc 2.17 loader", or "symbols; ran on glibc 2.31" (i686)
     libc: str = ""  # what it was built and tested against: "glibc 2.17", "musl 1.2.2", "glibc"
+    built_on: str = ""  # "<machine> (<uname -m>)" where it was compiled and repaired
+    tested_on: str = ""  # and where it was tested (another machine for aarch64: a real kernel)
     log: str = ""
     why: list = field(default_factory=list)  # the lines of a failed stage's log that say why
     worker: str = ""  # the farm worker that built it (farm builds only)

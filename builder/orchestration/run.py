@@ -29,7 +29,7 @@ from ..sources import source
 from ..stages.build import Builder, StageFailed
 from ..stages import ports
 from ..stages.guest import guest_ca, list_interpreters
-from . import guestnet, machines, parallel, renew
+from . import cross, guestnet, machines, parallel, renew
 from .clock import check_clock
 from .options_io import effective_options
 
@@ -111,7 +111,8 @@ class BuildRun:
     def _ensure_boxes(self, specs):
         """A local box that is not built yet (or whose provision scripts changed) is built now,
         with its progress, as `vmwheel box build` would, rather than refused."""
-        for spec in specs:
+        for spec in [b for s in specs for b in
+                     ([cross.builder_spec(s, self.opts)] if s.build_on else []) + [s]]:
             if spec.is_local and not boxes.is_current(spec):
                 prepare.check_ready()
                 log.say(f"box {spec.box} is not built (or provision/ changed since): building "
@@ -135,9 +136,11 @@ class BuildRun:
             if self.opts["resume"] else {}
 
     def _vms(self):
-        return [VagrantVM(m, self.out.path / "logs" / m.name, keep=self.opts["keep-vm"],
-                          driver=self.opts["driver"] or None, network=self.opts["guest-network"])
-                for m in planner.select_machines(self.opts, self.machine)]
+        return [self.vm(m) for m in planner.select_machines(self.opts, self.machine)]
+
+    def vm(self, spec):
+        return VagrantVM(spec, self.out.path / "logs" / spec.name, keep=self.opts["keep-vm"],
+                         driver=self.opts["driver"] or None, network=self.opts["guest-network"])
 
     def _guest_env(self, ca, root, floor, net):
         # the user's environment wins over both
@@ -151,8 +154,12 @@ class BuildRun:
         env.update(self.opts["environment"])
         return env
 
-    def build_on(self, host, planned):
-        """Boot/connect, run before-all, build every pending interpreter; results in place."""
+    def build_on(self, host, planned, side=None):
+        """Boot/connect, run before-all, build every pending interpreter; results in place.
+        A machine whose wheels another compiles goes through orchestration/cross.py, which
+        comes back here once per `side`."""
+        if side is None and getattr(host, "spec", None) and host.spec.build_on:
+            return cross.build_and_test(self, host, planned)
         for r in planned:
             if r.pending:
                 self.display.stage(row(r, self.labelled), "waiting for the build host")
@@ -162,7 +169,7 @@ class BuildRun:
                 try:
                     with host.session() as remote, \
                             guestnet.network(host, remote, self.opts) as net:
-                        self._build_in(host, remote, planned, net)
+                        self._build_in(host, remote, planned, net, side)
                     break
                 except HostGone as exc:
                     if not renew.go_on(host, planned, self.lost[host.name], exc):
@@ -174,21 +181,24 @@ class BuildRun:
             self.timings.update({f"{k} {host.name}": v for k, v in host.timings.items()})
             fail_pending(planned, lambda r: f"no interpreter {r.tag} on the build host")
 
-    def _build_in(self, host, remote, planned, net):
+    def _build_in(self, host, remote, planned, net, side=None):
         check_clock(remote, host.name)
         log_dir = self.out.path / "logs" / host.name
         ca = pipconfig.ca_bundle(pipconfig.pip_config())
         env = self._guest_env(ca, host.guest_root, host.floor, net)
         plat = host.platform(remote, env)
-        self.described[host.name]["platform"] = plat
+        self.described.setdefault(host.name, host.describe())["platform"] = plat
         builder = Builder(remote, self.src, self.out, plat, log_dir, env,
                           {k: self.opts[k] for k in HOOKS}, python_root=host.python_root,
                           display=self.display, floor=host.floor, root=host.guest_root)
         builder.labelled, builder.lost = self.labelled, self.lost[host.name]
+        builder.where = f"{host.name} ({remote.check('uname -m').strip()})"
+        if side:
+            side.configure(builder, remote, host.python_root)
         t0 = time.monotonic()
         builder.upload(ca)
         self.timings[f"upload {host.name}"] = time.monotonic() - t0
-        command = self.opts["before-all"]
+        command = self.opts["before-all"] if side is None or side.builds else ""
         if command:
             ensure_dir(log_dir)
             with capped(log_dir / "before-all.log", self.opts["log-cap"]) as hook_log:
@@ -196,25 +206,26 @@ class BuildRun:
                     ports.before_all(remote, host.floor, command, lambda: builder.run_hook(
                         "before-all", command, hook_log))
                 except StageFailed as exc:
-                    self._jobs(host, remote, planned, plat)  # a plain SSH host's interpreters
+                    self._jobs(host, remote, planned, plat, side)  # a plain SSH host's
                     fail_pending(planned, f"{exc}; see {hook_log.name}")
                     return
-        jobs = self._jobs(host, remote, planned, plat)
+        jobs = self._jobs(host, remote, planned, plat, side)
         t0 = time.monotonic()
         try:
             parallel.build_all(builder, remote, jobs, self.opts["parallel"] or host.cpus)
         finally:  # the wall time of the interpreters' stages, next to their own durations
             self.timings[f"builds {host.name}"] = time.monotonic() - t0
 
-    def _jobs(self, host, remote, planned, plat):
+    def _jobs(self, host, remote, planned, plat, side=None):
         """[(tag, python, result)] of the build host's interpreters still to build; those the
-        plan did not list (every one, on a plain SSH host) are added to `planned`."""
+        plan did not list (every one, on a plain SSH host) are added to `planned`, except in a
+        farm job or a cross build's side (their plan is the table's)."""
         by_tag = {r.tag: r for r in planned}
         policy, arch = split_platform(plat)
         jobs = []
         for tag, python in list_interpreters(remote, host.python_root):
             r = by_tag.get(tag)
-            if r is None and self.only_planned:
+            if r is None and (self.only_planned or side):
                 continue
             if r is None:  # an interpreter the table did not list (or a plain SSH host)
                 r = planner.found_on_host(tag, python, host.name, policy, arch, self.src,

@@ -53,6 +53,11 @@ class Builder:
         self.labelled = False  # several machines build: rows and lines name this one
         self.slots = None  # a parallel build's compile slots (orchestration/parallel.py)
         self.lost = []  # (who, reason) of the builds the host went away under (run.py)
+        self.stages = STAGES  # a cross build's side: stages/cross.py split()
+        self.where = ""  # "<machine> (<uname -m>)": the result's built_on / tested_on
+        self.interp_env = None  # (tag, "X.Y") -> env of one interpreter (stages/cross.py)
+        self.target = ""  # a cross build's platform, which repair must give
+        self.staged = None  # the host dir where a cross build's wheels wait for their test
 
     def on(self, remote):
         """This builder over another connection to the same build host (a parallel build)."""
@@ -107,12 +112,17 @@ class Builder:
         who = key if self.labelled else tag  # what its lines start with
         bindir = self.python_root / tag / "bin"
         path_env = {"PATH": f"{bindir}:{self.env.get('PATH', '/usr/local/bin:/usr/bin:/bin')}"}
+        path_env.update(self.interp_env(tag, result.python) if self.interp_env else {})
+        names = {s.name for s in self.stages}
+        result.built_on = self.where if "build" in names else result.built_on
+        result.tested_on = self.where if "test" in names else result.tested_on
         with capped(log_path, self.hooks.get("log-cap", DEFAULT_CAP)) as logfile:
             w = Work(tag, result, Tee(logfile, self.display.echo()), self.work_root / tag,
-                     bindir, path_env)
+                     bindir, path_env, repaired=result.wheel if "build" not in names else "")
             try:
-                log.say(f"{who}: building {self.source.name} {self.source.version}")
-                for stage in (s for s in STAGES if s.wanted(self, w)):
+                log.say(f"{who}: " + (f"building {self.source.name} {self.source.version}"
+                                      if "build" in names else f"testing {w.repaired}"))
+                for stage in (s for s in self.stages if s.wanted(self, w)):
                     with held(self.slots if stage.name == "build" else None,
                               lambda: self.display.stage(key, "waiting for a build slot")):
                         self.display.stage(key, stage.name)
@@ -161,9 +171,11 @@ class Builder:
             self.run("repair", f"cp {q(w.dir)}/dist/{q(w.built)} {q(w.dir)}/repaired/", w.log)
             w.result.auditwheel = "pure Python wheel: nothing to repair"
         else:
+            # A cross build's wheel is repaired for the platform its ELF says (auditwheel on
+            # x86_64 refuses an aarch64 --plat); the next stage checks it is the target's.
             repair = fill(self.hooks.get("repair-wheel-command") or DEFAULT_REPAIR,
                           wheel=w.dir / "dist" / w.built, dest_dir=w.dir / "repaired",
-                          plat=self.plat)
+                          plat="auto" if self.target else self.plat)
             try:
                 self.run("repair", repair, w.log, env=w.path_env)
             except StageFailed as exc:  # name what needs too-new symbol versions, if so

@@ -22,8 +22,11 @@ def prove(builder, w):
         return
     target = w.dir / "floor"
     install = f"{q(w.python)} -m pip install -q --target {q(target)} {q(w.wheel)}"
-    run = (f"PYTHONPATH={q(target)} {q(floor.run)} {q(w.python)} "
-           f"-c {q(IMPORT_TEST)} {q(w.wheel)} 2>&1")
+    if floor.copy:  # the interpreter's copy whose ELF interpreter is the floor's loader
+        runner = q(w.bindir / f"python{w.result.python}{floor.copy}")
+    else:
+        runner = f"{q(floor.run)} {q(w.python)}"
+    run = f"PYTHONPATH={q(target)} {runner} -c {q(IMPORT_TEST)} {q(w.wheel)} 2>&1"
     try:
         builder.run("floor", f"{install} && {run}", w.log, cwd=w.dir / "test", env=w.path_env)
     except StageFailed as exc:

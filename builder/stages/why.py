@@ -18,6 +18,7 @@ KINDS = [
     re.compile(r"(^|: )(fatal error|error|Error): "),  # gcc/clang, setuptools, lxml's Error:
     re.compile(r"^CMake Error|^meson\.build:\d+:\d+: ERROR:|^ERROR: Problem encountered"),
     re.compile(r"^[A-Za-z_.]*(Error|Exception): "),  # a traceback's last line
+    re.compile(r": Exec format error"),  # a shell running a cross build's target program
     re.compile(r"^ERROR: "),  # pip
 ]
 NOISE = re.compile(r"^ERROR: (Failed building wheel for|Could not build wheels for|"
@@ -68,9 +69,17 @@ def shown(reason, lines, floor=False):
     return [reason] + [f"  {line}" for line in lines + hints(lines, floor)]
 
 
+# A cross build that ran one of its target's programs (a build step executing what it compiled).
+EXEC_FORMAT = re.compile(r"Exec format error")
+
+
 def hints(lines, floor=False):
     """What to do about what `failure_lines` found, as extra lines ([] when nothing applies).
     On a floor box a missing header that a floor-install port provides names that port."""
+    if any(EXEC_FORMAT.search(line) for line in lines):
+        return ["hint: the build ran a program compiled for the target (Exec format error): "
+                "this package cannot be cross-compiled as it is; building inside the aarch64 "
+                "guest (build-on = emulated) is not there yet (README: aarch64)"]
     headers = missing_headers(lines)
     if not headers:
         return []

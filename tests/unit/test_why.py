@@ -60,3 +60,20 @@ def test_capped_in_count_and_width_strongest_first_and_redacted():
     assert "ValueError: bad" in lines and "ERROR: pip 0" in lines and "ERROR: pip 9" not in lines
     assert not any("s3cret" in line for line in lines)
     assert why.failure_lines("==> [build] true\nall good\n") == []
+
+
+CROSS_RUN = """\
+==> [build] /opt/python/cp311-cp311/bin/python -m pip wheel --no-deps -w /tmp/vmwheel/cp311-cp311/dist .
+  running build_ext
+  /opt/cross/bin/aarch64-linux-gnu-gcc -c gen.c -o build/gen
+  /bin/sh: 1: build/gen: Exec format error
+  error: command '/bin/sh' failed with exit code 126
+"""
+
+
+def test_a_cross_build_running_its_target_program_says_it_cannot_be_cross_compiled():
+    lines = why.failure_lines(CROSS_RUN)
+    assert "/bin/sh: 1: build/gen: Exec format error" in lines
+    (hint,) = why.hints(lines)
+    assert "cannot be cross-compiled" in hint and "build-on = emulated" in hint
+    assert "not there yet" in hint

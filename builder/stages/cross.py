@@ -1,0 +1,73 @@
+"""Cross builds (aarch64): the stages split between a build machine and a test machine.
+
+On the cross machine (an x86_64 VM), each interpreter is built by the x86_64 CPython of the same
+version, pointed at the aarch64 one's sysconfigdata (the sysconfig route, README: aarch64) and at
+the cross compilers; auditwheel repairs for whatever platform the wheel's ELF says (`--plat
+auto`: on x86_64 it refuses an aarch64 name) and the result must be the target's; the wheel is
+hashed and fetched into a staging dir on the host, never the wheelhouse. On the test machine
+(the aarch64 VM), it is put back under the same name, tested, proven at the floor, hashed again
+and fetched into the wheelhouse: only tested wheels reach it.
+"""
+
+from ..transport.shell import q
+from .work import Stage, StageFailed
+
+CROSS_DIR = "/opt/cross"  # the cross box's toolchain; aarch64 CPythons under CROSS_DIR/aarch64
+TRIPLET = "aarch64-linux-gnu"
+SYSCONFIGDATA = "_sysconfigdata__linux_aarch64-linux-gnu"
+
+
+def hook_env():
+    """What every command of the build side sees (before-all too): the cross compilers and the
+    marker VMWHEEL_CROSS=aarch64 (README: aarch64)."""
+    return {"CC": f"{CROSS_DIR}/bin/{TRIPLET}-gcc", "CXX": f"{CROSS_DIR}/bin/{TRIPLET}-g++",
+            "VMWHEEL_CROSS": "aarch64"}
+
+
+def env(target_prefix, python, user_cppflags=""):
+    """What an aarch64 build with the x86_64 interpreter of version `python` ("3.11") needs;
+    `target_prefix`: the aarch64 CPython's prefix on the cross box (CROSS_DIR/aarch64 + the
+    x86_64 one's /opt/_internal/cpython-X.Y.Z)."""
+    # CPPFLAGS, not CFLAGS: setuptools appends it, and its -I must come before the running
+    # interpreter's (x86_64) include dir; CFLAGS would replace sysconfig's. A user's CPPFLAGS
+    # (the environment option) follows.
+    cppflags = f"-I{target_prefix}/include/python{python} {user_cppflags}".strip()
+    return {"_PYTHON_HOST_PLATFORM": "linux-aarch64",
+            "_PYTHON_SYSCONFIGDATA_NAME": SYSCONFIGDATA, "CPPFLAGS": cppflags}
+
+
+def interpreter_env(remote, python_root, base):
+    """A function (tag, "X.Y") -> env for the cross box's interpreters (their real prefixes
+    read from the guest at once); `base`: the build's env, whose CPPFLAGS follow ours."""
+    out = remote.check(f'for d in {q(python_root)}/*/; do d=${{d%/}}; '
+                       f'echo "${{d##*/}} $(readlink -f "$d")"; done')
+    prefixes = dict(line.split(None, 1) for line in out.splitlines() if " " in line)
+
+    def of(tag, python):
+        return env(f"{CROSS_DIR}/aarch64{prefixes.get(tag, '').strip()}", python,
+                   base.get("CPPFLAGS", ""))
+    return of
+
+
+def check_platform(builder, w):
+    """The repaired wheel must carry the target's platform (`--plat auto` may choose another)."""
+    if builder.target not in w.repaired:
+        raise StageFailed(f"auditwheel repaired it as {w.repaired}, not for {builder.target}: "
+                          "it needs more than glibc 2.17 has (see `auditwheel show` in the log)")
+
+
+def place(builder, w):
+    """Put the wheel the cross machine built back under its name on the test machine."""
+    d = q(w.dir)
+    builder.remote.check(f"rm -rf {d} && mkdir -p {d}/repaired {d}/test")
+    builder.remote.put(builder.staged / w.repaired, str(w.wheel))
+
+
+def split(stages):
+    """(build side, test side) of the native stage list `stages`."""
+    by = {s.name: s for s in stages}
+    build = [by[n] for n in ("prepare", "before-build", "build", "repair")]
+    build += [Stage("platform", check_platform, lambda b, w: not w.pure)]
+    build += [by[n] for n in ("show", "hash", "fetch")]
+    test = [Stage("place", place)] + [by[n] for n in ("test", "floor", "hash", "fetch")]
+    return build, test

@@ -1,0 +1,94 @@
+"""aarch64's two machines: the cross build machine and the aarch64 test machine (README:
+aarch64), as the table, the planner, the stages and the floor proof see them."""
+
+from pathlib import PurePosixPath
+
+import pytest
+
+from builder import planner
+from builder.errors import ConfigurationError
+from builder.model.arch import Arch
+from builder.model.machine import Floor, load_table
+from builder.model.result import Result
+from builder.stages import build, cross, floor
+from builder.stages.work import StageFailed, Work
+from tests.unit.test_planner import names, opts
+
+TEST, CROSS = "manylinux2014-aarch64", "manylinux2014-aarch64-cross"
+
+
+def test_archs_aarch64_selects_the_aarch64_machine_whose_wheels_the_cross_machine_builds():
+    (m,) = planner.select_machines(opts(archs="aarch64"))
+    assert (m.name, m.arch, m.policy, m.platform) == (
+        TEST, Arch.AARCH64, "manylinux_2_17", "manylinux_2_17_aarch64")
+    builder = load_table().builder_of(m)
+    assert (builder.name, builder.cross, builder.box_arch, builder.platform) == (
+        CROSS, True, Arch.X86_64, m.platform)
+    assert builder.cpythons == m.cpythons  # one set: built there, run here
+    # The floor is proven where the wheel is tested: by each CPython's copy under 2.17's loader.
+    assert m.floor_spec == Floor("2.17", "", copy="-floor217")
+    assert m.floor_spec.proof() == "glibc 2.17 loader" and builder.floor_spec is None
+    assert names(planner.select_machines(opts(archs="x86_64 aarch64"))) == [
+        "manylinux2014-x86_64", TEST]
+
+
+def test_the_cross_machine_is_never_chosen_by_itself():
+    with pytest.raises(ConfigurationError) as exc:
+        planner.select_machines(opts(), machine=CROSS)
+    assert exc.value.what == f"machine {CROSS} only compiles for another machine's tests"
+    assert exc.value.todo == f"choose {TEST} instead"
+
+
+def test_a_machine_naming_a_build_machine_that_is_not_its_cross_machine_is_refused():
+    table = load_table()
+    wrong = table.get(TEST).__class__(**{**table.get(TEST).__dict__, "build_on": TEST})
+    with pytest.raises(ConfigurationError, match="not a cross machine for manylinux_2_17_aarch64"):
+        table.builder_of(wrong)
+
+
+def test_the_build_side_gets_the_cross_compilers_and_the_target_headers_first():
+    prefix = "/opt/cross/aarch64/opt/_internal/cpython-3.11.2"
+    env = cross.env(prefix, "3.11", "-DUSER=1")
+    assert env["CPPFLAGS"] == f"-I{prefix}/include/python3.11 -DUSER=1"
+    assert env["_PYTHON_SYSCONFIGDATA_NAME"] == "_sysconfigdata__linux_aarch64-linux-gnu"
+    assert env["_PYTHON_HOST_PLATFORM"] == "linux-aarch64"
+    assert cross.hook_env() == {"CC": "/opt/cross/bin/aarch64-linux-gnu-gcc",
+                                "CXX": "/opt/cross/bin/aarch64-linux-gnu-g++",
+                                "VMWHEEL_CROSS": "aarch64"}
+
+
+def test_the_stages_split_so_that_only_a_tested_wheel_reaches_the_wheelhouse():
+    built, tested = cross.split(build.STAGES)
+    assert [s.name for s in built] == ["prepare", "before-build", "build", "repair", "platform",
+                                       "show", "hash", "fetch"]
+    assert [s.name for s in tested] == ["place", "test", "floor", "hash", "fetch"]
+
+
+def test_a_wheel_repaired_for_another_platform_than_the_target_fails_its_build():
+    class W:
+        repaired = "x-1.0-cp311-cp311-manylinux_2_28_aarch64.whl"
+
+    class B:
+        target = "manylinux_2_17_aarch64"
+
+    with pytest.raises(StageFailed, match="not for manylinux_2_17_aarch64"):
+        cross.check_platform(B, W)
+    W.repaired = "x-1.0-cp311-cp311-manylinux2014_aarch64.manylinux_2_17_aarch64.whl"
+    cross.check_platform(B, W)
+
+
+def test_the_aarch64_floor_proof_runs_the_interpreters_copy_not_the_loader_by_hand():
+    ran = []
+
+    class B:
+        floor = Floor("2.17", "", copy="-floor217")
+
+        def run(self, name, command, log, cwd=None, env=None):
+            ran.append(command)
+
+    w = Work("cp311-cp311", Result("cp311-cp311", "3.11"), None,
+             PurePosixPath("/tmp/vmwheel/cp311-cp311"),
+             PurePosixPath("/opt/python/cp311-cp311/bin"), {}, repaired="x.whl")
+    floor.prove(B(), w)
+    assert "/opt/python/cp311-cp311/bin/python3.11-floor217 -c" in ran[0]
+    assert w.result.floor_proof == "imported under glibc 2.17"
