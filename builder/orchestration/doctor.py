@@ -10,6 +10,7 @@ from ..errors import HostNotReady, VmwheelError
 from ..host import pipconfig
 from ..host import prepare, vagrantcli
 from ..images import boxes
+from ..model.machine import load_table
 from ..providers import instances, leftovers
 from ..providers.saved import Saved
 from ..paths import cache_dir, libvirt_dir, libvirt_uri, storage_pool
@@ -70,10 +71,13 @@ def checks():
 
 
 def selected_machines():
-    """The machines a `vmwheel build` here would use (targets x archs from the environment);
-    doctor checks only their boxes."""
+    """The machines a `vmwheel build` here would use (targets x archs from the environment),
+    each after the machine that compiles its wheels (aarch64's cross machine); doctor checks
+    only their boxes."""
     try:
-        return planner.select_machines(effective_options({}))
+        chosen = planner.select_machines(effective_options({}))
+        table = load_table()
+        return [m for s in chosen for m in ([table.builder_of(s)] if s.build_on else []) + [s]]
     except VmwheelError:
         return []  # the build itself will say what is wrong with the options
 

@@ -44,8 +44,7 @@ class Builder:
         self.remote, self.source, self.wheelhouse = remote, source, wheelhouse
         self.plat, self.log_dir, self.python_root = plat, log_dir, PurePosixPath(python_root)
         self.env, self.hooks = dict(env), dict(hooks or {})
-        self.display = display or NullDisplay()
-        self.root = PurePosixPath(root)
+        self.display, self.root = display or NullDisplay(), PurePosixPath(root)
         self.project = self.root / "project"  # {project}: the unpacked sdist
         self.remote_sdist = self.root / "src" / source.sdist.name
         self.work_root = PurePosixPath(work_root or root)  # per-interpreter build dirs go here
@@ -56,8 +55,8 @@ class Builder:
         self.stages = STAGES  # a cross build's side: stages/cross.py split()
         self.where = ""  # "<machine> (<uname -m>)": the result's built_on / tested_on
         self.interp_env = None  # (tag, "X.Y") -> env of one interpreter (stages/cross.py)
-        self.target = ""  # a cross build's platform, which repair must give
-        self.staged = None  # the host dir where a cross build's wheels wait for their test
+        self.target = ""  # a cross build's platform, which repair must give, and the host
+        self.staged = None  # dir where its wheels wait for their test (stages/cross.py)
 
     def on(self, remote):
         """This builder over another connection to the same build host (a parallel build)."""
@@ -95,6 +94,14 @@ class Builder:
         if code != 0:
             raise StageFailed(guard.failure(code, log_file) if guard.expired(code) else
                               starved.failure(name, code, self.remote.said), out)
+        return out
+
+    def check(self, command, log_file):
+        """A stage's own guest command: failing, it fails this interpreter (StageFailed) as
+        the user's do; Remote.check's BuildFailed would end the host's session."""
+        code, out = self.remote.call(command, log=log_file, what=command)
+        if code != 0:
+            raise StageFailed(f"`{command[:60]}` failed in the guest (exit {code})")
         return out
 
     def build_one(self, tag, python, result=None):
@@ -223,7 +230,7 @@ class Builder:
                               check=check)
 
     def _one_file(self, remote_dir, log_file):
-        names = [n for n in self.remote.check(f"ls -1 {q(remote_dir)}", log=log_file).split()
+        names = [n for n in self.check(f"ls -1 {q(remote_dir)}", log_file).split()
                  if n.endswith(".whl")]
         if len(names) != 1:
             raise StageFailed(f"expected one wheel in {remote_dir}, found {len(names)}")

@@ -59,7 +59,7 @@ def check_platform(builder, w):
 def place(builder, w):
     """Put the wheel the cross machine built back under its name on the test machine."""
     d = q(w.dir)
-    builder.remote.check(f"rm -rf {d} && mkdir -p {d}/repaired {d}/test")
+    builder.check(f"rm -rf {d} && mkdir -p {d}/repaired {d}/test", w.log)
     builder.remote.put(builder.staged / w.repaired, str(w.wheel))
 
 

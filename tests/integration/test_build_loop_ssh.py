@@ -138,6 +138,21 @@ def test_a_failing_hook_fails_that_interpreter_naming_the_hook(hook, command, re
         Path(r.log).read_text()
 
 
+def test_a_stages_own_guest_command_failing_fails_that_interpreter_not_the_session(
+        guest, python_tree, offline_index, tmp_path):
+    """A repair that removes its output dir: the stage's own `ls` of it fails in the guest.
+    That fails this interpreter like a user's command (StageFailed), where Remote.check's
+    BuildFailed used to end the whole session; the next interpreter still builds."""
+    out = tmp_path / "wh"
+    b = builder_for(guest, make_sdist(tmp_path), out, python_tree, offline_index,
+                    {"repair-wheel-command": "rm -rf {dest_dir}"})
+    r = b.build_one("cp39-cp39", "3.9")
+    assert r.status == "failed" and r.reason.startswith("`ls -1 "), r.reason
+    assert "failed in the guest (exit 2)" in r.reason
+    b.hooks.pop("repair-wheel-command")
+    assert b.build_one("cp39-cp39", "3.9").status == "built"
+
+
 def test_before_all_failure_names_the_hook(guest, python_tree, offline_index, tmp_path):
     b = builder_for(guest, make_sdist(tmp_path), tmp_path / "wh", python_tree, offline_index)
     with open(tmp_path / "before-all.log", "w") as log:
