@@ -134,22 +134,45 @@ fi
 script_sum=$(sha256sum "$here/build-cpython.sh" | cut -c1-8)
 floor_args=() check_args=()
 if [ -n "$floor_tgz$musl" ]; then
-    if [ -n "$musl" ]; then
-        step "the musl toolchain"
-        in_root sh "$stage/install-musl-toolchain.sh" /opt/floor
-        floor_sum=musl
-    else
-        cp "$floor_tgz" "$rootfs$stage/floor-toolchain.tgz"
+    # The floor (toolchain and libraries) is cached like the interpreters, keyed by what made
+    # it; the glibc one only (musl's toolchain comes from apt, outside /opt/floor).
+    [ -z "$musl" ] || floor_sum=musl
+    toolchain_script=install-floor-toolchain.sh
+    [ -z "$musl" ] || toolchain_script=install-musl-toolchain.sh
+    floor_key=$(printf '%s\n' "$floor_sum" | cat - "$here/$toolchain_script" \
+        "$here/build-floor-libs.sh" "$here/floor-libs.lock" | sha256sum | cut -c1-8)
+    floor_archive=""
+    [ -z "$icache" ] || [ -n "$musl" ] || floor_archive=$icache/$suite-$arch-floor-$floor_key.tar
+    if [ -n "$floor_archive" ] && [ -f "$floor_archive.sha256" ] &&
+        (cd "$icache" && sha256sum -c "${floor_archive##*/}.sha256" >/dev/null 2>&1); then
         step "the glibc floor toolchain"
-        in_root sh "$stage/install-floor-toolchain.sh" "$stage/floor-toolchain.tgz" \
-            "$floor_sum" /opt/floor
+        echo "build-debian-box.sh: the floor toolchain and libraries from the interpreter cache"
+        tar -C "$rootfs" -xf "$floor_archive"
+        step "the floor's libraries (floor-libs.lock) and floor-install's ports"
+    else
+        if [ -n "$musl" ]; then
+            step "the musl toolchain"
+            in_root sh "$stage/install-musl-toolchain.sh" /opt/floor
+        else
+            cp "$floor_tgz" "$rootfs$stage/floor-toolchain.tgz"
+            step "the glibc floor toolchain"
+            in_root sh "$stage/install-floor-toolchain.sh" "$stage/floor-toolchain.tgz" \
+                "$floor_sum" /opt/floor
+        fi
+        grep -v '^#' "$here/floor-libs.lock" | while read -r _name _version _sha256 file _pool
+        do
+            cp "$sources/$file" "$rootfs$stage/sources/"
+        done
+        step "the floor's libraries (floor-libs.lock) and floor-install's ports"
+        in_root sh "$stage/build-floor-libs.sh" /opt/floor "$stage/sources"
+        rm -f "$rootfs$stage"/sources/* "$rootfs$stage/floor-toolchain.tgz"
+        if [ -n "$floor_archive" ]; then
+            mkdir -p "$icache"
+            tar -C "$rootfs" -cf "$floor_archive.part" opt/floor
+            mv "$floor_archive.part" "$floor_archive"
+            (cd "$icache" && sha256sum "${floor_archive##*/}" > "${floor_archive##*/}.sha256")
+        fi
     fi
-    grep -v '^#' "$here/floor-libs.lock" | while read -r _name _version _sha256 file _pool; do
-        cp "$sources/$file" "$rootfs$stage/sources/"
-    done
-    step "the floor's libraries (floor-libs.lock) and floor-install's ports"
-    in_root sh "$stage/build-floor-libs.sh" /opt/floor "$stage/sources"
-    rm -f "$rootfs$stage"/sources/* "$rootfs$stage/floor-toolchain.tgz"
     # floor-install: the script, its lock and recipes, and the ports' pinned source tarballs
     # (built on demand in before-all; the user vagrant owns what it writes).
     ports=/opt/floor/share/floor-install
@@ -166,11 +189,7 @@ if [ -n "$floor_tgz$musl" ]; then
     floor_args=(--floor /opt/floor)
     check_args=(--floor /opt/floor)
     # Floor interpreters are cached apart, keyed by what made the floor too.
-    toolchain_script=install-floor-toolchain.sh
-    [ -z "$musl" ] || toolchain_script=install-musl-toolchain.sh
-    script_sum=$script_sum-floor-$(printf '%s\n' "$floor_sum" |
-        cat - "$here/$toolchain_script" "$here/build-floor-libs.sh" \
-            "$here/floor-libs.lock" | sha256sum | cut -c1-8)
+    script_sum=$script_sum-floor-$floor_key
 fi
 if [ -n "$zig" ]; then
     cp "$zig" "$rootfs$stage/ziglang.whl"
@@ -209,10 +228,17 @@ if [ -n "$cross_tgz" ]; then
     cp "$here"/aarch64/*.sh "$rootfs$stage/aarch64/"
     cp "$cross_tgz" "$rootfs$stage/cross-toolchain.tgz"
     step "the aarch64 cross toolchain"
+    # C only: g++-aarch64-linux-gnu pulls libc6-dev-arm64-cross, whose glibc 2.31 headers and
+    # crt files would win over the 2.17 sysroot.
     in_root sh -c "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-        gcc-aarch64-linux-gnu g++-aarch64-linux-gnu >/dev/null"
+        gcc-aarch64-linux-gnu >/dev/null"
     in_root bash "$stage/aarch64/install-cross-toolchain.sh" "$stage/cross-toolchain.tgz" \
         "$cross_sum" /opt/cross
+    for cxx in g++ c++; do
+        printf '#!/bin/sh\necho "%s: C++ is not yet built for aarch64 (README, aarch64)" >&2\n%s\n' \
+            "aarch64-linux-gnu-$cxx" "exit 1" > "$rootfs/opt/cross/bin/aarch64-linux-gnu-$cxx"
+        chmod 0755 "$rootfs/opt/cross/bin/aarch64-linux-gnu-$cxx"
+    done
     rm -f "$rootfs$stage/cross-toolchain.tgz"
     for spec in $pythons; do
         case "$spec" in *t) continue ;; esac  # no free-threaded aarch64 build yet
@@ -243,7 +269,9 @@ if [ -n "$cross_tgz" ]; then
         cp "$rootfs/opt/cross/aarch64/$lib"/_sysconfigdata__linux_aarch64-linux-gnu.py \
             "$rootfs/$lib/"
     done
-    # floor-install builds x86_64 ports: not for aarch64 builds yet.
+    # floor-install builds x86_64 ports: not for aarch64 builds yet. (The link to the x86_64
+    # one goes first: it names a path of the box, absent on the host.)
+    rm -f "$rootfs/usr/local/bin/floor-install"
     printf '#!/bin/sh\necho "floor-install: not yet for aarch64 (cross) builds: %s" >&2\nexit 2\n' \
         "build the library in before-all with \$CC (README, aarch64)" > "$rootfs/usr/local/bin/floor-install"
     chmod 0755 "$rootfs/usr/local/bin/floor-install"

@@ -186,7 +186,7 @@ def _floor_inputs(spec):
     if spec.cross:  # an x86_64 floor box, plus the aarch64 cross toolchain and CPythons
         floor.fetch_libs(cache_dir() / "sources")
         return (["--floor-toolchain", str(floor.fetch(pin)), "--floor-sha512", pin.integrity]
-                + cross.box_args(box_key(spec)))
+                + cross.box_args(spec))
     if (spec.floor, spec.arch.value) != (pin.glibc, pin.arch):
         raise ConfigurationError(
             f"machine {spec.name}: no glibc {spec.floor} floor toolchain for {spec.arch.value} "

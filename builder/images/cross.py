@@ -4,12 +4,13 @@ CPythons that box cross-builds are kept for the aarch64 test box.
 The cross machine (machines.json: "cross": true) is an x86_64 box built like the x86_64 floor
 box, plus /opt/cross (provision/aarch64/install-cross-toolchain.sh) and, per CPython, the same
 version cross-built for aarch64 (provision/aarch64/cross-build-cpython.sh). Each of those is
-written to `pythons_dir(cross_spec)` as cpython-VERSION.tar, the set the aarch64 test box
-installs, so the build side's headers and sysconfigdata and the test side's interpreters are one
-build.
+written to `pythons_dir()` as cpython-VERSION.tar, the set the aarch64 test box installs, so
+the build side's headers and sysconfigdata and the test side's interpreters are one build.
 """
 
-from ..paths import cache_dir
+import hashlib
+
+from ..paths import PROVISION_DIR, cache_dir
 from .floor import FloorPin, fetch
 
 PIN = FloorPin(
@@ -23,16 +24,25 @@ PIN = FloorPin(
 )
 
 
-def pythons_dir(cross_key):
-    """Where the cross box of key `cross_key` writes its aarch64 CPythons (one tar each, +
-    .sha256): a cross box rebuilt from other provision scripts writes a new set."""
-    return cache_dir() / "interpreters" / f"aarch64-{cross_key}"
+# What makes an aarch64 CPython: the scripts and locks below, the toolchain pin and the suite
+# (its gcc-aarch64-linux-gnu). A box rebuilt for any other reason reuses them.
+MADE_BY = ("aarch64/cross-build-cpython.sh", "aarch64/install-cross-toolchain.sh", "lib.sh",
+           "pythons.lock", "floor-libs.lock")
 
 
-def box_args(cross_key):
-    """build-debian-box.sh's cross arguments for the cross box of key `cross_key` (the
-    toolchain fetched and verified here)."""
-    out = pythons_dir(cross_key)
+def pythons_dir(suite="bullseye"):
+    """Where the cross box build writes its aarch64 CPythons (cpython-VERSION.tar, + .sha256)
+    and the aarch64 test box takes them from: named by what makes them."""
+    h = hashlib.sha256(f"{suite}\0{PIN.integrity}\0".encode())
+    for name in MADE_BY:
+        h.update(name.encode() + b"\0" + (PROVISION_DIR / name).read_bytes() + b"\0")
+    return cache_dir() / "interpreters" / f"aarch64-{h.hexdigest()[:16]}"
+
+
+def box_args(spec):
+    """build-debian-box.sh's cross arguments for the cross machine `spec` (the toolchain
+    fetched and verified here)."""
+    out = pythons_dir(spec.suite)
     out.mkdir(parents=True, exist_ok=True)
     return ["--cross-aarch64", str(fetch(PIN)), "--cross-sha512", PIN.integrity,
             "--cross-out", str(out)]
