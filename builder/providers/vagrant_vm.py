@@ -52,6 +52,8 @@ class VagrantVM(BuildHost):
         if self.floor:
             described["floor"] = self.floor.label
             described["floor_proof"] = self.floor.proof()  # per wheel: its "proof"
+        if self.spec.build_on:  # its wheels are compiled there, tested here
+            described["build_machine"] = self.spec.build_on
         return described
 
     def _client(self):

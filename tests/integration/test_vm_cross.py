@@ -28,6 +28,9 @@ def test_msgpack_for_aarch64_is_cross_built_then_tested_and_proven_on_aarch64(tm
                  "--before-all", 'echo "cross=$VMWHEEL_CROSS cc=$CC"')
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     report = json.loads((out / "report.json").read_text())
+    assert report["machines"] == [{"name": MACHINE, "box": f"vmwheel/{MACHINE}",
+                                   "platform": "manylinux_2_17_aarch64", "floor": "glibc 2.17",
+                                   "floor_proof": "glibc 2.17 loader", "build_machine": CROSS}]
     built = [e for e in report["interpreters"] if e["status"] == "built"]
     assert [e["identifier"] for e in built] == ["cp311-manylinux_aarch64"]
     (entry,) = built
