@@ -11,7 +11,7 @@ from pathlib import Path
 from .. import log, paths
 from ..errors import BuildHostError, ConfigurationError, HostNotReady, VmwheelError
 from ..host import prepare
-from ..images import boxes
+from ..images import boxes, inputs
 from ..transport.ports import free_port, port_is_free
 from ..transport.remote import Remote
 from ..host import vagrantcli
@@ -71,7 +71,7 @@ class VagrantVM(BuildHost):
         else:
             # Public boxes boot their own loader; there is no kernel of ours to probe with.
             rt["driver"] = accel.driver_without_kernel(self.driver_override)
-            rt["stage"] = str(boxes.stage_public(self.spec))
+            rt["stage"] = str(inputs.stage_public(self.spec))
         # A VM that is still running (kept from an earlier run) keeps its forwarded port.
         rt["port"] = old["port"] if old.get("port") and running else free_port()
         self.dot.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,8 @@ from builder.paths import PACKAGE_DIR
 
 # machine -> the CPythons its test box gets (the default box stays whole: README's first
 # command and most tests use it as users get it)
-SLIM = {"manylinux2014-i686": ["3.13.5"], "musllinux_1_2-x86_64": ["3.11.2"]}
+SLIM = {"manylinux2014-i686": ["3.13.5"], "musllinux_1_2-x86_64": ["3.11.2"],
+        "manylinux2014-aarch64": ["3.11.2"], "manylinux2014-aarch64-cross": ["3.11.2"]}
 
 
 def write(dest_dir):
