@@ -8,6 +8,7 @@ from ..config.options import Options
 from ..errors import BuildFailed, HostNotReady
 from ..host import prepare, vagrantcli
 from ..images import boxes
+from ..model.arch import Arch
 from ..model.machine import get as get_machine
 from ..output import verify as verify_mod
 from ..output.display import Display, choose_mode
@@ -25,7 +26,7 @@ def host_setup():
 def box_build(machine=None, force=False):
     """Build the machine's local box offline (debootstrap + provision/ in a chroot)."""
     spec = get_machine(machine)
-    prepare.check_ready()
+    prepare.check_ready(aarch64=spec.arch == Arch.AARCH64)  # the cross machine's box too
     boxes.build(spec, force=force)
 
 

@@ -28,10 +28,15 @@ EXTRA_PACKAGES = ["vagrant-libvirt", "libvirt-daemon-driver-qemu", "ca-certifica
 # Needed only to build a floor machine's box (`npm pack` fetches the pinned toolchain):
 # installed by `vmwheel host setup`, not required by a build on a box that is already there.
 BOX_BUILD_COMMANDS = {"npm": "npm"}
+# Needed only for aarch64 machines (their box's second stage under qemu-user, their VM under
+# qemu-system-aarch64): installed by `vmwheel host setup`, required only when one is used.
+AARCH64_COMMANDS = {"qemu-system-aarch64": "qemu-system-arm",
+                    "qemu-aarch64-static": "qemu-user-static", "update-binfmts": "binfmt-support"}
 
 
-def missing_packages(for_box_builds=False):
-    commands = dict(REQUIRED_COMMANDS, **(BOX_BUILD_COMMANDS if for_box_builds else {}))
+def missing_packages(for_box_builds=False, aarch64=False):
+    commands = dict(REQUIRED_COMMANDS, **(BOX_BUILD_COMMANDS if for_box_builds else {}),
+                    **(AARCH64_COMMANDS if aarch64 else {}))
     pkgs = [pkg for cmd, pkg in commands.items() if not shutil.which(cmd)]
     for pkg in EXTRA_PACKAGES:
         status = subprocess.run(["dpkg-query", "-W", "-f=${Status}", pkg],
@@ -42,7 +47,7 @@ def missing_packages(for_box_builds=False):
 
 
 def install_packages():
-    pkgs = missing_packages(for_box_builds=True)
+    pkgs = missing_packages(for_box_builds=True, aarch64=True)
     if not pkgs:
         log.say("host packages: all present")
         return
@@ -106,9 +111,10 @@ def ensure_storage_pool():
     log.say(f"storage pool {pool}: {pool_dir}")
 
 
-def check_ready():
-    """Raise a one-line error naming the fix when the host cannot run a VM build."""
-    pkgs = missing_packages()
+def check_ready(aarch64=False):
+    """Raise a one-line error naming the fix when the host cannot run a VM build (of an
+    aarch64 machine with `aarch64`)."""
+    pkgs = missing_packages(aarch64=aarch64)
     if pkgs:
         raise HostNotReady(f"host is missing {', '.join(pkgs)}", "run `vmwheel host setup`")
     if not libvirt_reachable():

@@ -5,12 +5,10 @@ rebuilt only when that key changes. Build products live under the cache dir; the
 initrd that libvirt boots directly are copied where libvirt's QEMU user can read them.
 """
 
-import glob
 import hashlib
 import json
 import shutil
 import subprocess
-import sys
 
 from .. import log
 from ..errors import ConfigurationError, HostNotReady
@@ -21,14 +19,9 @@ from ..digest import sha256_of
 from ..paths import (PROVISION_DIR, cache_dir, libvirt_dir, saved_state_dir, storage_pool,
                      vagrant_home)
 from ..host import vagrantcli
-from . import cpython_sources, cross, floor, zig
+from . import arm64, cpython_sources, cross, floor, zig
+from .inputs import download_tool_wheels, vagrant_pubkey
 from .aptsources import debian_mirror
-
-PUBKEY_GLOBS = [
-    "/usr/share/rubygems-integration/all/gems/vagrant-*/keys/vagrant.pub",
-    "/opt/vagrant/embedded/gems/gems/vagrant-*/keys/vagrant.pub",
-    "/opt/vagrant/embedded/gems/*/gems/vagrant-*/keys/vagrant.pub",
-]
 
 
 def box_key(spec):
@@ -88,48 +81,6 @@ def require_box(spec):
                            f"rebuild it with `vmwheel box build --machine {spec.name} --force`")
 
 
-def vagrant_pubkey():
-    for pattern in PUBKEY_GLOBS:
-        found = sorted(glob.glob(pattern))
-        if found:
-            return found[-1]
-    raise HostNotReady("Vagrant's insecure public key was not found",
-                       "install Vagrant (`vmwheel host setup`)")
-
-
-def download_tool_wheels(spec):
-    """The wheels pinned in provision/tools.txt, for the guest's Python and arch."""
-    py = spec.distro_python or ".".join(spec.cpythons[0].split(".")[:2])
-    dest = cache_dir() / "wheels" / f"cp{py.replace('.', '')}-{spec.box_arch}"
-    stamp = dest / ".tools.txt"
-    pins = (PROVISION_DIR / "tools.txt").read_text()
-    if stamp.exists() and stamp.read_text() == pins:
-        return dest
-    shutil.rmtree(dest, ignore_errors=True)
-    dest.mkdir(parents=True)
-    cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
-           "--platform", spec.box_arch.pip_platform, "--python-version", py,
-           "--implementation", "cp", "-d", str(dest), "-r", str(PROVISION_DIR / "tools.txt")]
-    if subprocess.run(cmd).returncode != 0:
-        raise HostNotReady("could not download the tool wheels pinned in provision/tools.txt",
-                           "check that pip reaches its index (pip config list)")
-    stamp.write_text(pins)
-    return dest
-
-
-def stage_public(spec):
-    """What Vagrant's provisioners upload into a public box: provision/, tool wheels, sources."""
-    stage = cache_dir() / "stage" / spec.name
-    shutil.rmtree(stage, ignore_errors=True)
-    shutil.copytree(PROVISION_DIR, stage)
-    shutil.copytree(download_tool_wheels(spec), stage / "wheels")
-    (stage / "sources").mkdir()
-    for version in spec.cpythons:
-        src = cpython_sources.fetch(version, cache_dir() / "sources")
-        shutil.copy(src, stage / "sources" / src.name)
-    return stage
-
-
 def build(spec, force=False):
     """Build and add the machine's local box unless the current one is already there."""
     if not spec.is_local:
@@ -142,24 +93,44 @@ def build(spec, force=False):
         raise ConfigurationError(f"local boxes of family {spec.family} are not supported yet",
                                  "only Debian suites can be built locally")
     out = box_dir(spec)
+    if spec.build_on:  # the aarch64 test machine: CPythons from its cross machine's box build
+        cmd = arm64.box_command(spec, out, _cross_pythons(spec), download_tool_wheels(spec),
+                                vagrant_pubkey())
+    else:
+        cmd = _debian_box_command(spec, out)
+    log.say(f"building box {spec.box} (key {box_key(spec)}) in {out}")
+    if subprocess.run(cmd, env=arm64.script_env()).returncode != 0:
+        shutil.rmtree(out / "rootfs", ignore_errors=True)
+        raise HostNotReady(f"building box {spec.box} failed",
+                           "read the provision output above; fix and rerun `vmwheel box build`")
+    install(spec, out)
+
+
+def _debian_box_command(spec, out):
+    """build-debian-box.sh's command line, its sources and wheels fetched and verified."""
     floor_args = _floor_inputs(spec)
     wheels = download_tool_wheels(spec)
     sources = cache_dir() / "sources"
     for version in spec.cpythons:
         cpython_sources.fetch(version, sources)
-    log.say(f"building box {spec.box} (key {box_key(spec)}) in {out}")
-    cmd = ["bash", str(PROVISION_DIR / "build-debian-box.sh"),
-           "--suite", spec.suite, "--arch", spec.debian_arch, "--policy", spec.policy,
-           "--mirror", debian_mirror(), "--wheels", str(wheels), "--pubkey", vagrant_pubkey(),
-           "--out", str(out), "--disk-gb", str(spec.disk_gb),
-           "--debs", str(cache_dir() / "debs" / f"{spec.suite}-{spec.debian_arch}"),
-           "--pythons", " ".join(spec.cpythons), "--sources", str(sources),
-           "--interp-cache", str(cache_dir() / "interpreters")] + floor_args
-    if subprocess.run(cmd).returncode != 0:
-        shutil.rmtree(out / "rootfs", ignore_errors=True)
-        raise HostNotReady(f"building box {spec.box} failed",
-                           "read the provision output above; fix and rerun `vmwheel box build`")
-    install(spec, out)
+    return ["bash", str(PROVISION_DIR / "build-debian-box.sh"),
+            "--suite", spec.suite, "--arch", spec.debian_arch, "--policy", spec.policy,
+            "--mirror", debian_mirror(), "--wheels", str(wheels), "--pubkey", vagrant_pubkey(),
+            "--out", str(out), "--disk-gb", str(spec.disk_gb),
+            "--debs", str(cache_dir() / "debs" / f"{spec.suite}-{spec.debian_arch}"),
+            "--pythons", " ".join(spec.cpythons), "--sources", str(sources),
+            "--interp-cache", str(cache_dir() / "interpreters")] + floor_args
+
+
+def _cross_pythons(spec):
+    """The aarch64 CPythons' directory (images/cross.py); the cross machine's box is built
+    first when it is not current, again when the CPythons are not there (its box build writes
+    them)."""
+    builder = load_table().builder_of(spec)
+    pythons = cross.pythons_dir(builder.suite)
+    build(builder, force=is_current(builder) and bool(arm64.missing_pythons(spec, pythons)))
+    arm64.require_pythons(spec, builder, pythons)
+    return pythons
 
 
 def _floor_inputs(spec):

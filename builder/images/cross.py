@@ -11,18 +11,9 @@ the build side's headers and sysconfigdata and the test side's interpreters are 
 import hashlib
 
 from ..paths import PROVISION_DIR, cache_dir
-from .floor import FloorPin, fetch
+from .floor import AARCH64_PIN, fetch
 
-PIN = FloorPin(
-    npm_name="@napi-rs/cross-toolchain-x64-target-aarch64",
-    version="1.0.3",
-    integrity="sha512-EMFcy/ahFsmCY3BI1tMC3wRUYZ+cDuILg7nP1micaKXW1tO1+RvUB1CC6QYe+cv2W4Tuz9w"
-              "r3qcFExWyjgWf2w==",
-    inner_tarball="aarch64-unknown-linux-gnu.tar.xz",
-    glibc="2.17",
-    arch="aarch64",
-)
-
+PIN = AARCH64_PIN  # the glibc 2.17 aarch64 sysroot (the test box takes its run-time libraries)
 
 # What makes an aarch64 CPython: the scripts and locks below, the toolchain pin and the suite
 # (its gcc-aarch64-linux-gnu). A box rebuilt for any other reason reuses them.

@@ -54,6 +54,17 @@ PIN = FloorPin(
     glibc="2.17",
     arch="x86_64",
 )
+# The aarch64 glibc 2.17 sysroot: the aarch64 test box takes its run-time libraries
+# (provision/aarch64/build-arm64-box.sh) for the floor217 interpreter copies.
+AARCH64_PIN = FloorPin(
+    npm_name="@napi-rs/cross-toolchain-x64-target-aarch64",
+    version="1.0.3",
+    integrity="sha512-EMFcy/ahFsmCY3BI1tMC3wRUYZ+cDuILg7nP1micaKXW1tO1+RvUB1CC6QYe+cv2W4Tuz9wr3"
+              "qcFExWyjgWf2w==",
+    inner_tarball="aarch64-unknown-linux-gnu.tar.xz",
+    glibc="2.17",
+    arch="aarch64",
+)
 
 
 def integrity_of(path):

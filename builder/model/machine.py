@@ -111,8 +111,9 @@ class MachineSpec:
         return Floor(self.floor, f"{PREFIX}/bin/floor-run", self.libc)
 
     @property
-    def box_arch(self):
-        """The arch its box runs: a cross machine's is x86_64, whatever it builds for."""
+    def guest_arch(self):
+        """The arch its VM runs: its own, but x86_64 for a cross machine (an x86_64 box that
+        compiles for `arch`)."""
         return Arch.X86_64 if self.cross else self.arch
 
     @property

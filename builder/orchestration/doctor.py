@@ -10,6 +10,7 @@ from ..errors import HostNotReady, VmwheelError
 from ..host import pipconfig
 from ..host import prepare, vagrantcli
 from ..images import boxes
+from ..model.arch import Arch
 from ..model.machine import load_table
 from ..providers import instances, leftovers
 from ..providers.saved import Saved
@@ -21,7 +22,8 @@ MIN_FREE_GIB = 10
 
 def checks():
     """Yield (ok, what, fix); fix is None when ok or nothing is to be done."""
-    pkgs = prepare.missing_packages()
+    pkgs = prepare.missing_packages(aarch64=any(spec.guest_arch == Arch.AARCH64
+                                                for spec in selected_machines()))
     yield (not pkgs, "host packages: " + (f"missing {', '.join(pkgs)}" if pkgs else "present"),
            "vmwheel host setup")
     if shutil.which("vagrant"):

@@ -7,6 +7,7 @@ waits for "Linux version"; the verdict is cached per kernel. VMWHEEL_DRIVER=kvm|
 
 import json
 import os
+import platform
 import selectors
 import shutil
 import subprocess
@@ -53,8 +54,19 @@ def kvm_boots(kernel, seconds=PROBE_SECONDS):
     return b"Linux version" in seen
 
 
-def choose_driver(kernel, override=None):
-    """Return "kvm" or "qemu" for booting `kernel`; say why once."""
+def native(guest_arch, host_arch=None):
+    """True when KVM could run a guest of `guest_arch` ("x86_64", "aarch64", ...) here: the
+    host's own arch (and i686 on x86_64)."""
+    host_arch = host_arch or platform.machine()
+    return guest_arch == host_arch or (guest_arch, host_arch) == ("i686", "x86_64")
+
+
+def choose_driver(kernel, override=None, guest_arch=None):
+    """Return "kvm" or "qemu" for booting `kernel`; say why once. A guest of another arch
+    than the host's (aarch64 on x86_64) is emulated: "qemu", with no probe and whatever the
+    override says (the Vagrantfile gives such a machine TCG too)."""
+    if guest_arch and not native(guest_arch):
+        return "qemu"
     override = override or os.environ.get("VMWHEEL_DRIVER")
     if override:
         if override not in DRIVERS:

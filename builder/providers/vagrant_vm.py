@@ -11,7 +11,8 @@ from pathlib import Path
 from .. import log, paths
 from ..errors import BuildHostError, ConfigurationError, HostNotReady, VmwheelError
 from ..host import prepare
-from ..images import boxes
+from ..images import boxes, inputs
+from ..model.arch import Arch
 from ..transport.ports import free_port, port_is_free
 from ..transport.remote import Remote
 from ..host import vagrantcli
@@ -69,11 +70,12 @@ class VagrantVM(BuildHost):
         if self.spec.is_local:
             kernel, initrd = boxes.boot_files(self.spec)
             rt.update(kernel=str(kernel), initrd=str(initrd))
-            rt["driver"] = accel.choose_driver(kernel, self.driver_override)
+            rt["driver"] = accel.choose_driver(kernel, self.driver_override,
+                                               self.spec.guest_arch.value)
         else:
             # Public boxes boot their own loader; there is no kernel of ours to probe with.
             rt["driver"] = accel.driver_without_kernel(self.driver_override)
-            rt["stage"] = str(boxes.stage_public(self.spec))
+            rt["stage"] = str(inputs.stage_public(self.spec))
         # A VM that is still running (kept from an earlier run) keeps its forwarded port.
         rt["port"] = old["port"] if old.get("port") and running else free_port()
         self.dot.mkdir(parents=True, exist_ok=True)
@@ -106,7 +108,7 @@ class VagrantVM(BuildHost):
                 f"guest-network {self.guest_network} is not yet supported for the public box "
                 f"{self.spec.box} (it is provisioned in the VM from its distro's mirrors)",
                 "add --guest-network full for this machine")
-        prepare.check_ready()
+        prepare.check_ready(aarch64=self.spec.guest_arch == Arch.AARCH64)
         boxes.require_box(self.spec)
         self.lock()
         left = leftovers.find(self.name, self.slot)

@@ -1,4 +1,4 @@
-"""provision/aarch64/: the aarch64 groundwork scripts (not yet wired into the build flow).
+"""provision/aarch64/: the aarch64 scripts (the test machine's box build, the cross toolchain).
 
 They live in a subdirectory so that the x86_64/i686 box keys, which hash the files directly in
 provision/, do not change with them; they are shellcheck-clean and runnable by hand.
@@ -63,22 +63,6 @@ def test_aarch64_scripts_leave_the_existing_box_keys_alone(tmp_path, monkeypatch
     for path in (copy / "aarch64").iterdir():
         path.write_text(path.read_text() + "\n# changed\n")
     assert boxes.box_key(dataclasses.replace(spec)) == key
-
-
-def load_vagrantfile(**env):
-    """Run the aarch64 Vagrantfile under plain Ruby with Vagrant.configure stubbed out."""
-    if not shutil.which("ruby"):
-        pytest.skip("no ruby (Vagrant brings it)")
-    stub = "module Vagrant; def self.configure(*); end; end; load ARGV[0]"
-    return subprocess.run(["ruby", "-e", stub, str(AARCH64 / "Vagrantfile")],
-                          capture_output=True, text=True, env=dict(os.environ, **env))
-
-
-def test_the_aarch64_vagrantfile_takes_the_loopback_override_from_the_main_one():
-    res = load_vagrantfile()
-    assert res.returncode == 0, res.stderr
-    res = load_vagrantfile(VMWHEEL_MAIN_VAGRANTFILE=os.devnull)
-    assert res.returncode != 0 and "get_ipaddress override was not found" in res.stderr
 
 
 def test_floor_python_names_the_217_loader_as_the_interpreter(tmp_path):

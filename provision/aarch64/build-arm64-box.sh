@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Build the aarch64 test machine's box on an x86_64 host: an arm64 Debian root file system
+# (bootstrap-arm64.sh), the aarch64 CPythons cross-built by the cross machine's box build under
+# /opt/_internal/cpython-X.Y.Z with /opt/python/cpXY-cpXY links and pip, for each a copy that runs
+# under the glibc 2.17 loader (floor-python.sh: pythonX.Y-floor217), then ../pack-box.sh.
+# Usage: build-arm64-box.sh --suite bullseye --mirror URL --pubkey FILE --out DIR \
+#            --pythons "3.11.2 3.13.5" --pythons-dir DIR --pip-wheel FILE \
+#            --floor-toolchain TGZ --floor-sha512 SUM [--debs DIR] [--disk-gb 8]
+#   --pythons-dir   one cpython-VERSION.tar per version (opt/_internal/cpython-VERSION/...,
+#                   aarch64 binaries) with cpython-VERSION.tar.sha256 beside it (sha256sum's
+#                   format), checked before it is unpacked
+#   --pip-wheel     pip's wheel (the pin of provision/tools.txt): pure Python, unpacked into
+#                   each CPython's site-packages
+#   --floor-toolchain  the aarch64 glibc 2.17 sysroot package (builder/images/floor.py pins it),
+#   --floor-sha512  and its npm integrity, checked before it is unpacked
+# Runs on the host as root; needs debootstrap, qemu-user-static (binfmt_misc), patchelf, xz.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+suite="" mirror="" pubkey="" out="" pythons="" pydir="" pip_wheel="" tgz="" sum="" debs=""
+disk_gb=8
+while [ "$#" -gt 0 ]; do
+    [ "$#" -ge 2 ] || usage
+    case "$1" in
+        --suite) suite=$2 ;;
+        --mirror) mirror=$2 ;;
+        --pubkey) pubkey=$2 ;;
+        --out) out=$2 ;;
+        --pythons) pythons=$2 ;;
+        --pythons-dir) pydir=$2 ;;
+        --pip-wheel) pip_wheel=$2 ;;
+        --floor-toolchain) tgz=$2 ;;
+        --floor-sha512) sum=$2 ;;
+        --debs) debs=$2 ;;
+        --disk-gb) disk_gb=$2 ;;
+        *) usage ;;
+    esac
+    shift 2
+done
+for v in "$suite" "$mirror" "$pubkey" "$out" "$pythons" "$pydir" "$pip_wheel" "$tgz" "$sum"; do
+    [ -n "$v" ] || usage
+done
+me=build-arm64-box.sh
+here=$(cd "$(dirname "$0")" && pwd)
+command -v patchelf >/dev/null || die "$me: patchelf is missing (run \`vmwheel host setup\`)"
+
+# Progress, as build-debian-box.sh prints it: five steps and one per CPython.
+total=$((5 + $(echo "$pythons" | wc -w)))
+done_steps=0
+step() {
+    done_steps=$((done_steps + 1))
+    printf '%s: [%d/%d] %s (%dm%02ds so far)\n' "$me" "$done_steps" "$total" "$1" \
+        $((SECONDS / 60)) $((SECONDS % 60))
+}
+
+# Every input is checked before the long part starts.
+check_sha512 "$me" "$tgz" "$sum"
+for version in $pythons; do
+    [ -f "$pydir/cpython-$version.tar.sha256" ] ||
+        die "$me: no cpython-$version.tar.sha256 in $pydir (the cross machine's box build writes it)"
+    (cd "$pydir" && sha256sum --quiet -c "cpython-$version.tar.sha256") ||
+        die "$me: $pydir/cpython-$version.tar does not match its sha256"
+done
+
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+rootfs="$out/rootfs"
+rm -rf "$rootfs" "$out/sysroot"
+step "debootstrap $suite arm64 (second stage under qemu-user)"
+"$here/bootstrap-arm64.sh" "$suite" "$rootfs" "$mirror" "$pubkey" "$debs"
+
+pythons_in_root=()
+for version in $pythons; do
+    step "CPython $version (aarch64, cross-built)"
+    tar -C "$rootfs" -xf "$pydir/cpython-$version.tar"
+    short=${version%.*}
+    nodot=${short/./}
+    prefix=/opt/_internal/cpython-$version
+    [ -x "$rootfs$prefix/bin/python$short" ] || die "$me: cpython-$version.tar has no $prefix"
+    site=$rootfs$prefix/lib/python$short/site-packages
+    mkdir -p "$site"
+    python3 -m zipfile -e "$pip_wheel" "$site"
+    for name in pip pip3 "pip$short"; do
+        # shellcheck disable=SC2016  # $0 and $@ are the wrapper's own
+        printf '#!/bin/sh\nexec "$(dirname "$0")/python%s" -m pip "$@"\n' "$short" \
+            > "$rootfs$prefix/bin/$name"
+        chmod 0755 "$rootfs$prefix/bin/$name"
+    done
+    ln -sfn "python$short" "$rootfs$prefix/bin/python"
+    ln -sfn "python$short" "$rootfs$prefix/bin/python3"
+    mkdir -p "$rootfs/opt/python"
+    ln -sfn "$prefix" "$rootfs/opt/python/cp$nodot-cp$nodot"
+    pythons_in_root+=("$prefix/bin/python$short")
+done
+
+step "glibc 2.17 run time and the floor217 interpreter copies"
+mkdir -p "$out/sysroot"
+# Only the sysroot's run-time libraries (lib/): the loader, libc and their kin.
+tar -xzOf "$tgz" package/aarch64-unknown-linux-gnu.tar.xz |
+    tar -xJ -C "$out/sysroot" --strip-components=3 ./aarch64-unknown-linux-gnu/sysroot/lib
+"$here/floor-python.sh" "$rootfs" "$out/sysroot" "${pythons_in_root[@]}"
+rm -rf "$out/sysroot"
+
+step "self check (qemu-user): each CPython with pip, each floor217 copy on glibc 2.17"
+for python in "${pythons_in_root[@]}"; do
+    "$here/../run-in-chroot.sh" "$rootfs" "$python" -c \
+        "import sys, zlib, pip; print(sys.version.split()[0], 'pip', pip.__version__)"
+    libc=$("$here/../run-in-chroot.sh" "$rootfs" "$python-floor217" -c \
+        'import os; print(os.confstr("CS_GNU_LIBC_VERSION"))')
+    [ "$libc" = "glibc 2.17" ] || die "$me: $python-floor217 runs on $libc, not glibc 2.17"
+    echo "$me: $python-floor217: $libc"
+done
+
+step "pack the box image"
+"$here/../pack-box.sh" "$rootfs" "$out" "$disk_gb"
+rm -rf "$rootfs"
+printf '%s: done in %dm%02ds\n' "$me" $((SECONDS / 60)) $((SECONDS % 60))

@@ -1,0 +1,130 @@
+"""The aarch64 test machine as a machine of the table: the Vagrantfile's domain for it, the
+libvirt driver it gets, where its box build takes the cross-built CPythons from, and the host
+packages it needs."""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from builder.errors import HostNotReady
+from builder.host import prepare
+from builder.images import arm64, boxes
+from builder.images import cross as images_cross
+from builder.model.arch import Arch
+from builder.providers import accel
+from tests.support import slimtable
+
+VAGRANTFILE = Path(__file__).resolve().parents[2] / "Vagrantfile"
+# Plain Ruby stands in for Vagrant: every setting the Vagrantfile makes is recorded, blocks
+# (define, provider) as nested objects keyed "define:NAME", and printed as JSON.
+RECORDER = r'''
+require "json"
+class Rec
+  def initialize(out) @out = out end
+  def respond_to_missing?(*) true end
+  def method_missing(name, *args, **kw, &blk)
+    n = name.to_s
+    if n.end_with?("=") then @out[n.chomp("=")] = args[0]
+    elsif blk then sub = {}; @out["#{n}:#{args[0]}"] = sub; blk.call(Rec.new(sub))
+    elsif args.empty? && kw.empty?
+      @out.key?(n) && !@out[n].is_a?(Hash) ? @out[n] : Rec.new(@out[n] ||= {})
+    else (@out[n] ||= []) << (args + [kw]) end
+  end
+end
+module Vagrant; def self.configure(*) out = {}; yield Rec.new(out); puts JSON.dump(out) end; end
+load ARGV[0]
+'''
+
+
+def domain(tmp_path, machine, **runtime):
+    """The libvirt provider settings the Vagrantfile gives `machine` for this runtime."""
+    if not shutil.which("ruby"):
+        pytest.skip("no ruby (Vagrant brings it)")
+    rt = tmp_path / "runtime.json"
+    rt.write_text(json.dumps(dict({"machine": machine, "kernel": "/k", "initrd": "/i"},
+                                  **runtime)))
+    res = subprocess.run(["ruby", "-e", RECORDER, str(VAGRANTFILE)], capture_output=True,
+                         text=True, env={"VMWHEEL_RUNTIME": str(rt), "PATH": "/usr/bin:/bin"})
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout)["vm"][f"define:{machine}"]["vm"]["provider:libvirt"]
+
+
+def test_the_aarch64_machine_boots_as_an_emulated_virt_machine(tmp_path):
+    lv = domain(tmp_path, "manylinux2014-aarch64", driver="kvm")
+    assert lv["driver"] == "qemu"  # whatever the runtime says: no KVM for aarch64 here
+    assert (lv["emulator_path"], lv["machine_arch"], lv["machine_type"]) == (
+        "/usr/bin/qemu-system-aarch64", "aarch64", "virt")
+    assert (lv["cpu_mode"], lv["cpu_model"], lv["features"]) == ("custom", "cortex-a57", [])
+    assert lv["input"] == [[{"type": "keyboard", "bus": "virtio"}]]
+    assert "console=ttyAMA0" in lv["cmd_line"]
+    values = [a[0]["value"] for a in lv["qemuargs"]]  # the same user-net NIC as x86_64's
+    assert any("hostfwd=tcp:127.0.0.1:" in v for v in values), values
+    assert "virtio-net-pci,netdev=vmwheel0,addr=0x1e" in values
+
+
+@pytest.mark.parametrize("machine", ["manylinux2014-x86_64", "manylinux2014-aarch64-cross"])
+def test_x86_64_guests_keep_their_domain(tmp_path, machine):
+    """The cross machine names aarch64 as the arch it builds for, but its VM is x86_64."""
+    lv = domain(tmp_path, machine, driver="qemu")
+    assert (lv["driver"], lv["cpu_model"]) == ("qemu", "qemu64")
+    assert "emulator_path" not in lv and "machine_arch" not in lv and "features" not in lv
+    assert "console=ttyS0" in lv["cmd_line"]
+    assert domain(tmp_path, machine, driver="kvm")["driver"] == "kvm"
+
+
+def test_a_guest_of_another_arch_gets_tcg_without_a_probe(monkeypatch):
+    monkeypatch.setattr(accel, "kvm_boots", lambda kernel: pytest.fail("probed"))
+    monkeypatch.setattr(accel.platform, "machine", lambda: "x86_64")
+    assert accel.choose_driver("/no/kernel", "kvm", "aarch64") == "qemu"
+    assert accel.native("i686") and accel.native("x86_64") and not accel.native("aarch64")
+    assert accel.native("aarch64", host_arch="aarch64")
+
+
+def test_the_cross_machine_runs_an_x86_64_guest():
+    assert slimtable.get("manylinux2014-aarch64").guest_arch == Arch.AARCH64
+    assert slimtable.get("manylinux2014-aarch64-cross").guest_arch == Arch.X86_64
+    assert slimtable.get("manylinux2014-x86_64").guest_arch == Arch.X86_64
+
+
+def test_the_cpythons_come_from_the_cross_machines_directory(tmp_path, monkeypatch):
+    """The contract with the cross machine's box build: cpython-VERSION.tar and its .sha256
+    in interpreters/aarch64-<a hash of what makes them>."""
+    monkeypatch.setenv("VMWHEEL_CACHE_DIR", str(tmp_path))
+    spec = slimtable.get("manylinux2014-aarch64")
+    cross = slimtable.get("manylinux2014-aarch64-cross")
+    where = images_cross.pythons_dir(cross.suite)
+    assert where.parent == tmp_path / "interpreters" and where.name.startswith("aarch64-")
+    assert arm64.missing_pythons(spec, where) == ["3.11.2"]
+    where.mkdir(parents=True)
+    (where / "cpython-3.11.2.tar").write_bytes(b"")
+    assert arm64.missing_pythons(spec, where) == ["3.11.2"]  # no checksum beside it
+    with pytest.raises(HostNotReady, match="box build of manylinux2014-aarch64-cross did not"):
+        arm64.require_pythons(spec, cross, where)
+    (where / "cpython-3.11.2.tar.sha256").write_text("")
+    assert arm64.missing_pythons(spec, where) == []
+
+
+def test_the_box_command_passes_the_pinned_sysroot_and_pip(tmp_path, monkeypatch):
+    spec = slimtable.get("manylinux2014-aarch64")
+    monkeypatch.setattr(arm64.floor, "fetch", lambda pin: tmp_path / pin.tgz_name)
+    monkeypatch.setattr(arm64, "debian_mirror", lambda: "MIRROR")
+    with pytest.raises(HostNotReady, match="no pip wheel in"):
+        arm64.box_command(spec, tmp_path / "out", tmp_path / "py", tmp_path, "KEY")
+    (tmp_path / "pip-26.0.1-py3-none-any.whl").write_bytes(b"")
+    cmd = arm64.box_command(spec, tmp_path / "out", tmp_path / "py", tmp_path, "KEY")
+    args = dict(zip(cmd[2::2], cmd[3::2]))
+    assert cmd[1].endswith("provision/aarch64/build-arm64-box.sh")
+    assert args["--pythons"] == "3.11.2" and args["--pythons-dir"] == str(tmp_path / "py")
+    assert args["--floor-sha512"] == arm64.floor.AARCH64_PIN.integrity
+    assert args["--floor-toolchain"].endswith("cross-toolchain-x64-target-aarch64-1.0.3.tgz")
+    assert args["--pip-wheel"].endswith("pip-26.0.1-py3-none-any.whl")
+
+
+def test_aarch64_host_packages_are_asked_only_for_aarch64(monkeypatch):
+    monkeypatch.setattr(prepare.shutil, "which", lambda cmd: None if "aarch64" in cmd else cmd)
+    monkeypatch.setattr(prepare, "EXTRA_PACKAGES", [])
+    assert prepare.missing_packages() == []
+    assert prepare.missing_packages(aarch64=True) == ["qemu-system-arm", "qemu-user-static"]
