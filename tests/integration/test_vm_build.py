@@ -129,9 +129,7 @@ def test_fab_build_msgpack_on_the_default_box_survives_a_killed_vm(tmp_path, fau
     status = {e["tag"]: e for e in report["interpreters"]}
     version = report["package"]["version"]
 
-    # msgpack >= 1.2 needs Python >= 3.10: cp39 is skipped with the reason, never a crash.
-    assert status["cp39-cp39"]["status"] == "skipped"
-    assert "excludes Python 3.9" in status["cp39-cp39"]["reason"]
+    assert "cp39-cp39" not in status  # the slim test box has no 3.9 (tests/support/slimtable.py)
     built = {t: e for t, e in status.items() if e["status"] == "built"}
     assert set(built) == {"cp311-cp311", "cp313-cp313", "cp313-cp313t"}, status
     # The first run booted and saved the VM's state; this one restored it (providers/saved.py).

@@ -40,7 +40,7 @@ def test_two_vm_workers_build_one_matrix_like_a_local_build(tmp_path):
     watcher = threading.Thread(target=watch, daemon=True)
     try:
         for name in ("v1", "v2"):
-            farm.add_vm_worker(name, vm.DEFAULT)
+            farm.add_vm_worker(name, vm.DEFAULT, env=vm.OURS)  # the tests' slim table
         watcher.start()
         out = tmp_path / "wheelhouse"
         res = subprocess.run([str(BIN / "vmwheel"), "build", f"msgpack=={version}",

@@ -4,7 +4,6 @@ restored VM and disk overlay are left behind, a setup.py that reaches for the ho
 loopback, and a test command that powers the guest off."""
 
 import json
-import os
 import re
 import socket
 import subprocess
@@ -14,7 +13,6 @@ import time
 import pytest
 
 from tests.integration import test_vm_build as vm
-from tests.support.cli import CHECKOUT
 
 pytestmark = pytest.mark.vm
 
@@ -254,7 +252,7 @@ def test_a_test_command_that_powers_the_guest_off_fails_that_interpreter_and_the
                 "{ echo vmwheel-test: powering off; sudo -n poweroff -f; }")
     cmd = [str(vm.BIN / "vmwheel"), "build", "msgpack", "--build", "cp311-* cp313-*", "-v",
            "--parallel", "1", "--output-dir", str(out), "--test-command", poweroff]
-    env = dict(os.environ, PYTHONPATH=CHECKOUT, PYTHONUNBUFFERED="1")
+    env = dict(vm.OURS, PYTHONUNBUFFERED="1")  # the slim table, this checkout's builder
     proc = subprocess.Popen(cmd, cwd=vm.REPO, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     stuck = threading.Timer(1800, proc.kill)

@@ -96,12 +96,13 @@ class Farm:
             {"PATH": "/usr/bin:/bin", "HOME": str(self.root), "CI": "true",
              "VMWHEEL_CACHE_DIR": str(self.root / f"cache-{name}"), "PYTHONPATH": CHECKOUT})
 
-    def add_vm_worker(self, name, machine, vms=1):
-        """`vmwheel worker` booting VMs of `machine` on this host (its boxes, its cache)."""
+    def add_vm_worker(self, name, machine, vms=1, env=None):
+        """`vmwheel worker` booting VMs of `machine` on this host (its boxes, its cache);
+        `env`: its environment (the VM tests' names their slim machine table)."""
         return self.start_worker(name, [
             "vmwheel", "worker", "--scheduler", self.address, "--name", name,
             "--machine", machine, "--vms", str(vms), *tls_flags(self.tls)],
-            dict(os.environ, CI="true"), timeout=120)
+            dict(env or os.environ, CI="true"), timeout=120)
 
     def start_worker(self, name, cmd, env=None, timeout=60):
         """Start `cmd` (its program from this venv's bin) as worker `name`, logging to

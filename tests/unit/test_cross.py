@@ -22,7 +22,7 @@ def test_archs_aarch64_selects_the_aarch64_machine_whose_wheels_the_cross_machin
     assert (m.name, m.arch, m.policy, m.platform) == (
         TEST, Arch.AARCH64, "manylinux_2_17", "manylinux_2_17_aarch64")
     builder = load_table().builder_of(m)
-    assert (builder.name, builder.cross, builder.box_arch, builder.platform) == (
+    assert (builder.name, builder.cross, builder.guest_arch, builder.platform) == (
         CROSS, True, Arch.X86_64, m.platform)
     assert builder.cpythons == m.cpythons  # one set: built there, run here
     # The floor is proven where the wheel is tested: by each CPython's copy under 2.17's loader.
