@@ -26,6 +26,19 @@ def missing_pythons(spec, pythons_dir):
                        for ext in ("", ".sha256"))]
 
 
+def checksums(spec, pythons_dir):
+    """{version: sha256} of `spec`'s CPython tars in `pythons_dir`, from their .sha256 files
+    (the ones present)."""
+    found = {}
+    for version in spec.cpythons:
+        try:
+            text = (Path(pythons_dir) / f"cpython-{version}.tar.sha256").read_text()
+        except OSError:
+            continue
+        found[version] = (text.split() or [""])[0]
+    return found
+
+
 def require_pythons(spec, cross, pythons_dir):
     """Raise unless the cross machine's box build left every CPython `spec` carries."""
     missing = missing_pythons(spec, pythons_dir)

@@ -86,16 +86,16 @@ def build(spec, force=False):
     if not spec.is_local:
         raise ConfigurationError(f"machine {spec.name} uses a public box; nothing to build",
                                  "vagrant fetches it at the first `vmwheel build`")
-    if is_current(spec) and not force:
+    if is_current(spec) and not force and not _stale_pythons(spec):
         log.say(f"box {spec.box} is up to date (key {box_key(spec)})")
         return
     if spec.family != "debian":
         raise ConfigurationError(f"local boxes of family {spec.family} are not supported yet",
                                  "only Debian suites can be built locally")
-    out = box_dir(spec)
+    out, pythons = box_dir(spec), None
     if spec.build_on:  # the aarch64 test machine: CPythons from its cross machine's box build
-        cmd = arm64.box_command(spec, out, _cross_pythons(spec), download_tool_wheels(spec),
-                                vagrant_pubkey())
+        pythons = _cross_pythons(spec)
+        cmd = arm64.box_command(spec, out, pythons, download_tool_wheels(spec), vagrant_pubkey())
     else:
         cmd = _debian_box_command(spec, out)
     log.say(f"building box {spec.box} (key {box_key(spec)}) in {out}")
@@ -103,7 +103,17 @@ def build(spec, force=False):
         shutil.rmtree(out / "rootfs", ignore_errors=True)
         raise HostNotReady(f"building box {spec.box} failed",
                            "read the provision output above; fix and rerun `vmwheel box build`")
-    install(spec, out)
+    install(spec, out, arm64.checksums(spec, pythons) if pythons else None)
+
+
+def _stale_pythons(spec):
+    """True when the cross machine's tars of a build_on machine's CPythons are not the ones its
+    box was built with (a box added without that record counts as stale)."""
+    if not spec.build_on:
+        return False
+    now = arm64.checksums(spec, cross.pythons_dir(load_table().builder_of(spec).suite))
+    built = json.loads((box_dir(spec) / "added.json").read_text()).get("pythons")
+    return bool(now) and now != built
 
 
 def _debian_box_command(spec, out):
@@ -174,8 +184,9 @@ def destroy_all_using(box):
             vagrantcli.destroy(name, slot)
 
 
-def install(spec, out):
-    """Replace any older version of the box: Vagrant's copy, libvirt's volume, boot files."""
+def install(spec, out, pythons=None):
+    """Replace any older version of the box: Vagrant's copy, libvirt's volume, boot files;
+    `pythons` ({version: sha256}) records the CPython tars a build_on machine's box took."""
     destroy_all_using(spec.box)
     remove_pool_volumes(spec.box)
     shutil.rmtree(saved_state_dir(spec.name), ignore_errors=True)  # it lived on the old volume
@@ -190,8 +201,10 @@ def install(spec, out):
     # Vagrant keeps its own copy; the cache keeps only the record of what was added.
     for copy in ("vmwheel.box", "box.img"):
         (out / copy).unlink(missing_ok=True)
-    (out / "added.json").write_text(json.dumps({"box": spec.box, "key": box_key(spec),
-                                                "image_sha256": sha256_of(vagrant_image(spec))}))
+    record = {"box": spec.box, "key": box_key(spec),
+              "image_sha256": sha256_of(vagrant_image(spec))}
+    (out / "added.json").write_text(json.dumps(dict(record, **({"pythons": pythons}
+                                                               if pythons else {}))))
     # Only the newest build of each machine is kept.
     for stale in (cache_dir() / "boxes").glob(f"{spec.name}-*"):
         if stale != out:

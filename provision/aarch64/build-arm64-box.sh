@@ -44,8 +44,8 @@ me=build-arm64-box.sh
 here=$(cd "$(dirname "$0")" && pwd)
 command -v patchelf >/dev/null || die "$me: patchelf is missing (run \`vmwheel host setup\`)"
 
-# Progress, as build-debian-box.sh prints it: five steps and one per CPython.
-total=$((5 + $(echo "$pythons" | wc -w)))
+# Progress, as build-debian-box.sh prints it: four steps and one per CPython.
+total=$((4 + $(echo "$pythons" | wc -w)))
 done_steps=0
 step() {
     done_steps=$((done_steps + 1))

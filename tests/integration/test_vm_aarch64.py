@@ -31,6 +31,9 @@ def build_box():
         assert {int(total) for _, total, _ in steps} == {len(steps)}, steps
         assert "CPython 3.11.2 (aarch64, cross-built)" in [what for _, _, what in steps]
         assert re.search(r"(?m)^build-arm64-box\.sh: done in \d+m\d\ds$", res.stdout)
+        # The figures README quotes (pytest -s): each step's start, the stages' own times.
+        print("\n".join(re.findall(r"(?m)^(?:build-arm64-box|bootstrap-arm64)\.sh: .*$",
+                                    res.stdout)))
 
 
 def test_the_aarch64_machine_boots_restores_and_runs_its_cpython(tmp_path):

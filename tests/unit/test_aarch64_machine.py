@@ -128,3 +128,26 @@ def test_aarch64_host_packages_are_asked_only_for_aarch64(monkeypatch):
     monkeypatch.setattr(prepare, "EXTRA_PACKAGES", [])
     assert prepare.missing_packages() == []
     assert prepare.missing_packages(aarch64=True) == ["qemu-system-arm", "qemu-user-static"]
+
+
+def test_the_box_is_rebuilt_when_the_cross_machine_writes_other_cpythons(tmp_path, monkeypatch):
+    """added.json records the sha256 of each tar the box took; other tars make it stale (also a
+    box added without that record), no tars at all do not (nothing to rebuild from)."""
+    from builder.model.machine import load_table
+    monkeypatch.setenv("VMWHEEL_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(boxes, "load_table", lambda: load_table(slimtable.TABLE))
+    spec = slimtable.get("manylinux2014-aarch64")
+    where = images_cross.pythons_dir(slimtable.get("manylinux2014-aarch64-cross").suite)
+    boxes.box_dir(spec).mkdir(parents=True)
+    added = boxes.box_dir(spec) / "added.json"
+    added.write_text(json.dumps({"box": spec.box}))
+    assert not boxes._stale_pythons(spec)  # no tars
+    where.mkdir(parents=True)
+    (where / "cpython-3.11.2.tar.sha256").write_text("ab" * 32 + "  cpython-3.11.2.tar\n")
+    assert arm64.checksums(spec, where) == {"3.11.2": "ab" * 32}
+    assert boxes._stale_pythons(spec)  # added without a record
+    added.write_text(json.dumps({"box": spec.box, "pythons": {"3.11.2": "ab" * 32}}))
+    assert not boxes._stale_pythons(spec)
+    (where / "cpython-3.11.2.tar.sha256").write_text("cd" * 32 + "  cpython-3.11.2.tar\n")
+    assert boxes._stale_pythons(spec)
+    assert not boxes._stale_pythons(slimtable.get("manylinux2014-x86_64"))
