@@ -40,6 +40,7 @@ sysroot=$prefix/sysroot
 stamp=$sysroot/.floor-sha512
 if [ "$(cat "$stamp" 2>/dev/null)" != "$actual" ]; then
     fresh=$(mktemp -d "$prefix/.sysroot.XXXXXX")
+    chmod 0755 "$fresh"  # mktemp's 0700 would leave the sysroot to root: builds run as vagrant
     trap 'rm -rf "$fresh"' EXIT
     # Streamed: the inner tarball never lands on disk; only the sysroot is kept.
     tar -xzOf "$tgz" "$inner" | tar -xJ -C "$fresh" --strip-components=3 "$member"
