@@ -178,6 +178,11 @@ class MachineTable:
                 "fix \"build_on\" in the machine table")
         return other
 
+    def with_builders(self, specs):
+        """`specs`, each after the machine that compiles its wheels when that is another one
+        (the boxes a build of them needs, in the order they are built)."""
+        return [m for s in specs for m in ([self.builder_of(s)] if s.build_on else []) + [s]]
+
 
 def _spec(name, raw):
     fields = {f.name for f in dataclasses.fields(MachineSpec)}

@@ -77,9 +77,7 @@ def selected_machines():
     each after the machine that compiles its wheels (aarch64's cross machine); doctor checks
     only their boxes."""
     try:
-        chosen = planner.select_machines(effective_options({}))
-        table = load_table()
-        return [m for s in chosen for m in ([table.builder_of(s)] if s.build_on else []) + [s]]
+        return load_table().with_builders(planner.select_machines(effective_options({})))
     except VmwheelError:
         return []  # the build itself will say what is wrong with the options
 

@@ -17,6 +17,7 @@ from ..errors import (BuildFailed, ConfigurationError, HostGone, NothingToDo, Vm
 from ..host import pipconfig, prepare
 from ..images import boxes
 from ..model.arch import split_platform
+from ..model.machine import load_table
 from ..model.ports import floor_env
 from ..model.result import Status, fail_pending, row
 from ..output import report, resume
@@ -111,8 +112,7 @@ class BuildRun:
     def _ensure_boxes(self, specs):
         """A local box that is not built yet (or whose provision scripts changed) is built now,
         with its progress, as `vmwheel box build` would, rather than refused."""
-        for spec in [b for s in specs for b in
-                     ([cross.builder_spec(s, self.opts)] if s.build_on else []) + [s]]:
+        for spec in load_table().with_builders(specs):
             if spec.is_local and not boxes.is_current(spec):
                 prepare.check_ready()
                 log.say(f"box {spec.box} is not built (or provision/ changed since): building "

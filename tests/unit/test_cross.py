@@ -92,3 +92,10 @@ def test_the_aarch64_floor_proof_runs_the_interpreters_copy_not_the_loader_by_ha
     floor.prove(B(), w)
     assert "/opt/python/cp311-cp311/bin/python3.11-floor217 -c" in ran[0]
     assert w.result.floor_proof == "imported under glibc 2.17"
+
+
+def test_the_boxes_a_build_needs_put_each_build_machine_before_its_machine():
+    table = load_table()
+    chosen = [table.get("manylinux2014-x86_64"), table.get(TEST)]
+    assert [m.name for m in table.with_builders(chosen)] == [
+        "manylinux2014-x86_64", CROSS, TEST]
