@@ -12,7 +12,8 @@
 #                   to build from source; without it the distro's python3 is used
 #   --sources       directory with those versions' source tarballs (named as in the lock file)
 #   --interp-cache  built interpreters, one tar per (suite, arch, version, source sha256,
-#                   build-cpython.sh); reused instead of compiling again
+#                   build-cpython.sh); reused instead of compiling again; so are the glibc
+#                   floor and the base system (debootstrap and toolchain, per suite and arch)
 #   --floor-toolchain  the glibc 2.17 toolchain package (builder/images/floor.py pins it), and
 #   --floor-sha512     its npm integrity: the box gets /opt/floor (install-floor-toolchain.sh),
 #                   the libraries of floor-libs.lock (their tarballs in --sources) and CPythons
@@ -110,11 +111,35 @@ step() {
         $((SECONDS / 60)) $((SECONDS % 60))
 }
 
+# The interpreter cache: a tar beside its .sha256, checked before it is unpacked.
+cached() { [ -f "$1.sha256" ] && (cd "${1%/*}" && sha256sum -c "${1##*/}.sha256" >/dev/null 2>&1); }
+keep() {  # keep ARCHIVE TAR-ARGS...: write it (atomically), then its .sha256
+    mkdir -p "${1%/*}"
+    tar -cf "$1.part" "${@:2}"
+    mv "$1.part" "$1"
+    (cd "${1%/*}" && sha256sum "${1##*/}" > "${1##*/}.sha256")
+}
+
+# The base (debootstrap, then the toolchain) is cached too, keyed by what made it: the boxes of
+# one suite and arch share it (the cross, default and musl boxes are all bullseye amd64).
+base_archive="" from_base=""
+if [ -n "$icache" ]; then
+    base_key=$(printf '%s %s %s\n' "$suite" "$arch" "$mirror" | cat - "$here/bootstrap-debian.sh" \
+        "$here/install-toolchain.sh" "$here/lib.sh" | sha256sum | cut -c1-8)
+    base_archive=$icache/$suite-$arch-base-$base_key.tar
+fi
 mkdir -p "$out"
 rootfs="$out/rootfs"
 rm -rf "$rootfs"
 step "debootstrap $suite $arch"
-"$here/bootstrap-debian.sh" "$suite" "$arch" "$rootfs" "$mirror" "$debs"
+if [ -n "$base_archive" ] && cached "$base_archive"; then
+    echo "build-debian-box.sh: the base system and toolchain from the interpreter cache"
+    mkdir -p "$rootfs"
+    tar -C "$rootfs" --xattrs --xattrs-include='*' -xf "$base_archive"
+    from_base=1
+else
+    "$here/bootstrap-debian.sh" "$suite" "$arch" "$rootfs" "$mirror" "$debs"
+fi
 
 # The scripts, wheels and sources go in under /tmp, which pack-box.sh empties.
 stage=/tmp/vmwheel-provision
@@ -125,7 +150,13 @@ cp "$pubkey" "$rootfs$stage/vagrant.pub"
 
 in_root() { "$here/run-in-chroot.sh" "$rootfs" "$@"; }
 step "toolchain"
-in_root sh "$stage/install-toolchain.sh"
+if [ -n "$from_base" ]; then
+    in_root apt-get update -q >/dev/null  # the cached package lists may be older than the mirror
+else
+    in_root sh "$stage/install-toolchain.sh"
+    [ -z "$base_archive" ] ||
+        keep "$base_archive" -C "$rootfs" --xattrs --xattrs-include='*' --exclude="./${stage#/}" .
+fi
 
 if [ -z "$pythons" ]; then
     step "the distro's python3"
@@ -143,8 +174,7 @@ if [ -n "$floor_tgz$musl" ]; then
         "$here/build-floor-libs.sh" "$here/floor-libs.lock" | sha256sum | cut -c1-8)
     floor_archive=""
     [ -z "$icache" ] || [ -n "$musl" ] || floor_archive=$icache/$suite-$arch-floor-$floor_key.tar
-    if [ -n "$floor_archive" ] && [ -f "$floor_archive.sha256" ] &&
-        (cd "$icache" && sha256sum -c "${floor_archive##*/}.sha256" >/dev/null 2>&1); then
+    if [ -n "$floor_archive" ] && cached "$floor_archive"; then
         step "the glibc floor toolchain"
         echo "build-debian-box.sh: the floor toolchain and libraries from the interpreter cache"
         tar -C "$rootfs" -xf "$floor_archive"
@@ -166,12 +196,7 @@ if [ -n "$floor_tgz$musl" ]; then
         step "the floor's libraries (floor-libs.lock) and floor-install's ports"
         in_root sh "$stage/build-floor-libs.sh" /opt/floor "$stage/sources"
         rm -f "$rootfs$stage"/sources/* "$rootfs$stage/floor-toolchain.tgz"
-        if [ -n "$floor_archive" ]; then
-            mkdir -p "$icache"
-            tar -C "$rootfs" -cf "$floor_archive.part" opt/floor
-            mv "$floor_archive.part" "$floor_archive"
-            (cd "$icache" && sha256sum "${floor_archive##*/}" > "${floor_archive##*/}.sha256")
-        fi
+        [ -z "$floor_archive" ] || keep "$floor_archive" -C "$rootfs" opt/floor
     fi
     # floor-install: the script, its lock and recipes, and the ports' pinned source tarballs
     # (built on demand in before-all; the user vagrant owns what it writes).
@@ -204,8 +229,7 @@ for spec in $pythons; do
     lock_entry "$spec" "$here/pythons.lock"
     file=$lock_file
     archive="$icache/$suite-$arch-cpython-$spec-${lock_sha256:0:12}-$script_sum.tar"
-    if [ -n "$icache" ] && [ -f "$archive.sha256" ] &&
-        (cd "$icache" && sha256sum -c "$(basename "$archive").sha256" >/dev/null 2>&1); then
+    if [ -n "$icache" ] && cached "$archive"; then
         echo "build-debian-box.sh: CPython $spec from the interpreter cache"
         tar -C "$rootfs" -xf "$archive"
     else
@@ -216,10 +240,7 @@ for spec in $pythons; do
         "$stage/wheels" ${lock_flag:+"$lock_flag"} "${floor_args[@]}"
     rm -f "$rootfs$stage/sources/$file"
     if [ -n "$icache" ] && [ ! -f "$archive.sha256" ]; then
-        mkdir -p "$icache"
-        tar -C "$rootfs" -cf "$archive.part" "opt/_internal/cpython-$spec"
-        mv "$archive.part" "$archive"
-        (cd "$icache" && sha256sum "$(basename "$archive")" > "$archive.sha256")
+        keep "$archive" -C "$rootfs" "opt/_internal/cpython-$spec"
     fi
 done
 
@@ -245,8 +266,7 @@ if [ -n "$cross_tgz" ]; then
         step "CPython $spec for aarch64 (cross)"
         lock_entry "$spec" "$here/pythons.lock"
         archive=$cross_out/cpython-$spec.tar
-        if [ -f "$archive.sha256" ] &&
-            (cd "$cross_out" && sha256sum -c "cpython-$spec.tar.sha256" >/dev/null 2>&1); then
+        if cached "$archive"; then
             echo "build-debian-box.sh: aarch64 CPython $spec from $cross_out"
             mkdir -p "$rootfs/opt/cross/aarch64"
             tar -C "$rootfs/opt/cross/aarch64" -xf "$archive"
@@ -259,9 +279,7 @@ if [ -n "$cross_tgz" ]; then
             in_root bash "$stage/aarch64/cross-build-cpython.sh" "$spec" "$stage/sources" \
                 /opt/cross "/opt/_internal/cpython-$spec/bin/python${spec%.*}" /opt/cross/aarch64
             rm -f "$rootfs$stage"/sources/*
-            tar -C "$rootfs/opt/cross/aarch64" -cf "$archive.part" "opt/_internal/cpython-$spec"
-            mv "$archive.part" "$archive"
-            (cd "$cross_out" && sha256sum "cpython-$spec.tar" > "cpython-$spec.tar.sha256")
+            keep "$archive" -C "$rootfs/opt/cross/aarch64" "opt/_internal/cpython-$spec"
         fi
         # Beside the x86_64 interpreter of the same version, which runs the aarch64 builds
         # (_PYTHON_SYSCONFIGDATA_NAME names it; pip's build isolation replaces PYTHONPATH).
