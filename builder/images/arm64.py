@@ -7,12 +7,17 @@ them, bootstraps an arm64 Debian under qemu-user, unpacks them with pip, writes 
 interpreter copies (floor-python.sh) and packs the box.
 """
 
+import contextlib
 import os
+import signal
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
+from .. import log
 from ..errors import HostNotReady
-from ..paths import PROVISION_DIR, cache_dir
+from ..paths import PROVISION_DIR, cache_dir, ensure_dir
 from . import floor
 from .aptsources import debian_mirror
 
@@ -67,7 +72,37 @@ def box_command(spec, out, pythons_dir, wheels_dir, pubkey):
             "--pythons", " ".join(spec.cpythons), "--pythons-dir", str(pythons_dir),
             "--pip-wheel", str(pip_wheel(wheels_dir)),
             "--floor-toolchain", str(floor.fetch(pin)), "--floor-sha512", pin.integrity,
-            "--debs", str(cache_dir() / "debs" / f"{spec.suite}-{spec.debian_arch}")]
+            "--debs", str(cache_dir() / "debs" / f"{spec.suite}-{spec.debian_arch}"),
+            "--base-cache", str(cache_dir() / "interpreters")]
+
+
+@contextlib.contextmanager
+def base_alongside(cmd):
+    """Make the box's arm64 base (`--base-only`: the debootstrap whose second stage runs
+    single-threaded under qemu-user) in the background while the body runs (the cross machine's
+    box build, whose compiles take the other core), its output in a log; the box build then
+    finds it in the cache. If it failed, the box build makes it again in the foreground, its
+    output shown."""
+    with tempfile.TemporaryDirectory(prefix="arm64-base-", dir=ensure_dir(cache_dir() / "work"),
+                                     ignore_cleanup_errors=True) \
+            as tmp:
+        logfile = Path(tmp) / "base.log"
+        with open(logfile, "wb") as f:
+            proc = subprocess.Popen(cmd + ["--out", str(Path(tmp) / "out"), "--base-only"],
+                                    stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT,
+                                    env=script_env(), start_new_session=True)
+        log.say("the arm64 base system is made alongside the cross machine's box build")
+        try:
+            yield
+        except BaseException:
+            os.killpg(proc.pid, signal.SIGTERM)
+            raise
+        finally:
+            code = proc.wait()
+        lines = logfile.read_text(errors="replace").splitlines()
+        log.say(lines[-1] if code == 0 and lines else
+                f"making the arm64 base alongside failed (exit {code}: "
+                f"{(lines or ['no output'])[-1][:200]}); the box build makes it again")
 
 
 def script_env():

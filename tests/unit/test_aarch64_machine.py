@@ -5,6 +5,7 @@ packages it needs."""
 import json
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -148,6 +149,41 @@ def test_the_box_is_rebuilt_when_the_cross_machine_writes_other_cpythons(tmp_pat
     assert boxes._stale_pythons(spec)  # added without a record
     added.write_text(json.dumps({"box": spec.box, "pythons": {"3.11.2": "ab" * 32}}))
     assert not boxes._stale_pythons(spec)
+    # The box as built: its boot files, Vagrant's list (replaced: it needs the vagrant CLI).
+    monkeypatch.setattr(boxes, "libvirt_dir", lambda: tmp_path / "libvirt")
+    monkeypatch.setattr(boxes.vagrantcli, "box_names", lambda: [spec.box])
+    for boot_file in boxes.boot_files(spec):
+        boot_file.parent.mkdir(parents=True, exist_ok=True)
+        boot_file.write_bytes(b"kernel or initrd")
+    assert boxes.is_current(spec)
     (where / "cpython-3.11.2.tar.sha256").write_text("cd" * 32 + "  cpython-3.11.2.tar\n")
     assert boxes._stale_pythons(spec)
     assert not boxes._stale_pythons(slimtable.get("manylinux2014-x86_64"))
+    # Stale: not current, so a build rebuilds it first and `require_box` says why.
+    assert not boxes.is_current(spec)
+    with pytest.raises(HostNotReady) as err:
+        boxes.require_box(spec)
+    assert err.value.what == (f"box {spec.box} is not built (or its provision scripts changed, "
+                              "or the cross-built CPythons it holds)")
+
+
+def test_the_arm64_base_made_alongside_says_its_last_line_or_that_it_failed(
+        tmp_path, monkeypatch, capsys):
+    """images/arm64.base_alongside with real processes standing in for build-arm64-box.sh
+    --base-only (sh -c gets the appended `--out DIR --base-only` as its arguments)."""
+    monkeypatch.setenv("VMWHEEL_CACHE_DIR", str(tmp_path))
+    with arm64.base_alongside(["sh", "-c", 'echo "making $2"; echo kept in 3s', "sh"]):
+        pass
+    assert capsys.readouterr().out.splitlines()[-1] == "vmwheel: kept in 3s"
+    with arm64.base_alongside(["sh", "-c", "echo no space left on device; exit 3", "sh"]):
+        pass
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "vmwheel: making the arm64 base alongside failed (exit 3: no space left on device); "
+        "the box build makes it again")
+    # The body failing (the cross box build, Ctrl-C) ends the background process too.
+    t0 = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        with arm64.base_alongside(["sh", "-c", "sleep 30", "sh"]):
+            raise KeyboardInterrupt
+    assert time.monotonic() - t0 < 10  # not waited for: killed
+    assert not list((tmp_path / "work").iterdir())  # its log and output dir are gone
