@@ -7,6 +7,7 @@ initrd that libvirt boots directly are copied where libvirt's QEMU user can read
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 
@@ -195,8 +196,8 @@ def install(spec, out, pythons=None):
     destroy_all_using(spec.box)
     remove_pool_volumes(spec.box)
     shutil.rmtree(saved_state_dir(spec.name), ignore_errors=True)  # it lived on the old volume
-    for suffix in ("vmlinuz", "initrd"):
-        for old in libvirt_dir().glob(f"{spec.name}-*.{suffix}"):
+    for suffix in (".vmlinuz", ".initrd"):
+        for old in _builds_of(spec, libvirt_dir(), suffix):
             old.unlink()
     kernel, initrd = boot_files(spec)
     libvirt_dir().mkdir(parents=True, exist_ok=True)
@@ -211,10 +212,18 @@ def install(spec, out, pythons=None):
     (out / "added.json").write_text(json.dumps(dict(record, **({"pythons": pythons}
                                                                if pythons else {}))))
     # Only the newest build of each machine is kept.
-    for stale in (cache_dir() / "boxes").glob(f"{spec.name}-*"):
+    for stale in _builds_of(spec, cache_dir() / "boxes"):
         if stale != out:
             shutil.rmtree(stale, ignore_errors=True)
     log.say(f"box {spec.box} added")
+
+
+def _builds_of(spec, where, suffix=""):
+    """The files in `where` named for a build of `spec`'s box, `NAME-KEY[suffix]`: not those of
+    another machine whose name starts with NAME- (manylinux2014-aarch64-cross's, for
+    manylinux2014-aarch64)."""
+    pattern = re.compile(rf"{re.escape(spec.name)}-[0-9a-f]{{16}}{re.escape(suffix)}")
+    return [p for p in where.glob(f"{spec.name}-*{suffix}") if pattern.fullmatch(p.name)]
 
 
 def remove_pool_volumes(box):

@@ -187,3 +187,19 @@ def test_the_arm64_base_made_alongside_says_its_last_line_or_that_it_failed(
             raise KeyboardInterrupt
     assert time.monotonic() - t0 < 10  # not waited for: killed
     assert not list((tmp_path / "work").iterdir())  # its log and output dir are gone
+
+
+def test_a_new_aarch64_box_leaves_the_cross_machines_box_alone(tmp_path):
+    """Installing manylinux2014-aarch64's box removes its older builds (cache dirs, boot files),
+    never those of manylinux2014-aarch64-cross, whose name starts with the same words: that
+    made every build after an aarch64 box build rebuild the cross box."""
+    spec = slimtable.get("manylinux2014-aarch64")
+    names = ["manylinux2014-aarch64-0123456789abcdef",
+             "manylinux2014-aarch64-cross-0123456789abcdef"]
+    for name in names:
+        (tmp_path / name).mkdir()
+        (tmp_path / f"{name}.vmlinuz").write_bytes(b"kernel")
+    assert boxes._builds_of(spec, tmp_path) == [tmp_path / names[0]]
+    assert boxes._builds_of(spec, tmp_path, ".vmlinuz") == [tmp_path / f"{names[0]}.vmlinuz"]
+    cross = slimtable.get("manylinux2014-aarch64-cross")
+    assert boxes._builds_of(cross, tmp_path) == [tmp_path / names[1]]
