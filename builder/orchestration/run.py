@@ -45,9 +45,17 @@ class BuildRun:
         self.described = {}  # host name -> what report.json says about it
         self.src = self.opts = self.out = None
         self.earlier = {}
-        self.only_planned = False  # a farm job: build only the interpreters it was given
+        self.only_planned = False  # build only the interpreters of the plan (a farm job's)
         self.labelled = False  # several machines: rows and lines name theirs
         self.lost = {}  # host name -> [(who, reason)]: builds its host went away under
+
+    @classmethod
+    def for_job(cls, src, opts, out, display):
+        """A farm job's run on a worker: its sdist, options and wheelhouse given (nothing to
+        resolve), and only the interpreters it was given built; the worker calls build_on."""
+        run = cls(None, display=display)
+        run.src, run.opts, run.out, run.only_planned = src, opts, out, True
+        return run
 
     def execute(self):
         """Build everything; return 0 or raise a VmwheelError with the exit code."""
