@@ -42,7 +42,7 @@ def _no_scheduler(given):
 def _build_sessions(run, hosts, boot):
     """Plan each host; build those with something pending, as many at once as this host has
     cores and memory for (machines.at_once), each row labelled with its machine then.
-    `boot(specs)`, before: what the hosts need first (their boxes)."""
+    `boot(hosts)`, before: what the hosts that build need first (their boxes)."""
     sessions, everything = [], []
     for host in hosts:
         run.described[host.name] = host.describe()
@@ -53,7 +53,7 @@ def _build_sessions(run, hosts, boot):
             sessions.append((host, planned))
     try:
         width = 1
-        boot([host.spec for host, _ in sessions])
+        boot([host for host, _ in sessions])
         if len(sessions) > 1:
             run.labelled = True
             cap = machines.at_once([host.spec for host, _ in sessions])
@@ -77,13 +77,13 @@ class LocalVMs(Executor):
 
     def build(self, run):
         hosts = [run.vm(m) for m in self.machines(run.opts, run.machine)]
-        _build_sessions(run, hosts, lambda specs: self._ensure_boxes(run, specs))
+        _build_sessions(run, hosts, lambda vms: self._ensure_boxes(run, vms))
 
     @staticmethod
-    def _ensure_boxes(run, specs):
+    def _ensure_boxes(run, vms):
         """A local box that is not built yet (or whose provision scripts changed) is built
         now, with its progress, as `vmwheel box build` would, rather than refused."""
-        for spec in load_table().with_builders(specs):
+        for spec in load_table().with_builders([vm.spec for vm in vms]):
             if spec.is_local and not boxes.is_current(spec):
                 prepare.check_ready()
                 log.say(f"box {spec.box} is not built (or provision/ changed since): building "
@@ -107,4 +107,4 @@ class PlainSSH(Executor):
         return None
 
     def build(self, run):
-        _build_sessions(run, [self.host], lambda specs: None)
+        _build_sessions(run, [self.host], lambda hosts: None)  # nothing to boot
