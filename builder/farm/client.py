@@ -19,7 +19,7 @@ import uuid
 from .. import __version__, log, planner
 from ..errors import BuildHostError, ConfigurationError, HostNotReady, VmwheelError, stopped_by
 from ..model.result import fail_pending
-from ..orchestration.run import BuildRun
+from ..orchestration.executors import Executor
 from . import address, job as job_mod
 from .protocol import VM_SLOT, FarmJob, box_resource, cancel_event, topic
 
@@ -83,21 +83,21 @@ def groups(pending, count):
     return [pending[i::count] for i in range(count)]
 
 
-class FarmBuild(BuildRun):
-    """A BuildRun whose build hosts are the farm's workers."""
+class Farm(Executor):
+    """The farm's workers (`--scheduler`): each machine's pending interpreters as Dask jobs."""
 
-    def check_executor(self, given, plain):
-        if plain:
-            raise ConfigurationError("--ssh-host and --scheduler both given",
-                                     "choose one: a farm's SSH hosts belong to its workers")
+    def __init__(self):
+        self.scheduler = None  # address.Scheduler, once check has read the options
+
+    def check(self, given):
         if given["guest-wheels"]:
             raise ConfigurationError("guest-wheels is not yet supported on a farm (the "
                                      "directory is on this host, not the workers')",
                                      "build with guest-network none locally")
-        self.farm = address.of_options(given)
+        self.scheduler = address.of_options(given)
 
-    def build_everywhere(self, plain):
-        FarmRun(self, self.farm).execute(planner.select_machines(self.opts, self.machine))
+    def build(self, run):
+        FarmRun(run, self.scheduler).execute(self.machines(run.opts, run.machine))
 
 
 class FarmRun:

@@ -76,10 +76,9 @@ def build(job, sdist_bytes):
     stage = ensure_dir(staging_root() / job.run_id / f"job-{job.number}-{uuid.uuid4().hex[:8]}")
     sdist = ensure_dir(stage / "src") / job.source.sdist.name
     sdist.write_bytes(sdist_bytes)
-    run = BuildRun(None, display=TopicDisplay(me, job.run_id))
-    run.src = Source(sdist, job.source.name, job.source.version, job.source.requires_python,
-                     job.source.note)
-    run.opts, run.out, run.only_planned = job.options, Wheelhouse(stage / "out"), True
+    run = BuildRun.for_job(Source(sdist, job.source.name, job.source.version,
+                                  job.source.requires_python, job.source.note),
+                           job.options, Wheelhouse(stage / "out"), TopicDisplay(me, job.run_id))
     outcome = Outcome(worker=str(me.name), address=me.address, started=started,
                       staging=str(stage), results=job.results)
     done = threading.Event()

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from .. import log, planner
 from ..config.options import Options
-from ..errors import BuildFailed, HostNotReady
+from ..errors import BuildFailed, ConfigurationError, HostNotReady
 from ..host import prepare, vagrantcli
 from ..images import boxes
 from ..model.arch import Arch
@@ -13,8 +13,9 @@ from ..model.machine import get as get_machine
 from ..output import verify as verify_mod
 from ..output.display import Display, choose_mode
 from ..providers import instances, leftovers
-from ..farm.client import FarmBuild
+from ..farm.client import Farm
 from ..orchestration.options_io import effective_options, options_of_path
+from ..orchestration.executors import LocalVMs, PlainSSH
 from ..orchestration.run import BuildRun
 
 
@@ -68,16 +69,22 @@ def config_show(package=None, machine=None, cli=None):
     return 0
 
 
-def runner(cli):
-    """BuildRun, or FarmBuild when the options name a scheduler."""
-    return FarmBuild if effective_options(cli)["scheduler"] else BuildRun
+def executor(cli, ssh=None):
+    """Where the build runs: the farm (option `scheduler`), the plain SSH host `ssh` (SSHHost's
+    arguments; its address is checked now) or local VMs."""
+    farm = effective_options(cli)["scheduler"]
+    plain = PlainSSH(ssh) if ssh else None
+    if farm and plain:
+        raise ConfigurationError("--ssh-host and --scheduler both given",
+                                 "choose one: a farm's SSH hosts belong to its workers")
+    return Farm() if farm else plain or LocalVMs()
 
 
 def build(spec, machine=None, cli=None, quiet=False, verbose=False, ssh=None):
     """Build repaired wheels of `spec` on every selected machine (or on the plain SSH host
     `ssh`: address, key, known_hosts, python_root; or on a farm); return the exit code."""
     with Display(choose_mode(quiet), verbose) as display:
-        return runner(cli)(spec, machine, cli, display, ssh).execute()
+        return BuildRun(spec, machine, cli, display, executor(cli, ssh)).execute()
 
 
 def verify(spec, machine=None, cli=None, quiet=False, ssh=None):
@@ -91,7 +98,7 @@ def verify(spec, machine=None, cli=None, quiet=False, ssh=None):
             log.say(f"verify: build into {run_dir}")
             once = dict(cli, **{"output-dir": str(run_dir), "resume": "false",
                                 "keep-vm": "false"})
-            runner(cli)(spec, machine, once, display, ssh).execute()
+            BuildRun(spec, machine, once, display, executor(once, ssh)).execute()
     rows = verify_mod.compare(*runs)
     same = sum(v.startswith("identical") for _, _, v in rows)
     for ident, wheel, verdict in rows:

@@ -12,26 +12,23 @@ import time
 from pathlib import Path
 
 from .. import log, planner
-from ..errors import (BuildFailed, ConfigurationError, HostGone, NothingToDo, VmwheelError,
-                      stopped_by)
-from ..host import pipconfig, prepare
-from ..images import boxes
+from ..errors import BuildFailed, HostGone, NothingToDo, VmwheelError, stopped_by
+from ..host import pipconfig
 from ..model.arch import split_platform
-from ..model.machine import load_table
 from ..model.ports import floor_env
 from ..model.result import Status, fail_pending, row
 from ..output import report, resume
 from ..output.logcap import capped
 from ..output.wheelhouse import Wheelhouse
 from ..paths import cache_dir, ensure_dir
-from ..providers.ssh_host import SSHHost
 from ..providers.vagrant_vm import VagrantVM
 from ..sources import source
 from ..stages.build import Builder, StageFailed
 from ..stages import ports
 from ..stages.guest import guest_ca, list_interpreters
-from . import cross, guestnet, machines, parallel, renew
+from . import cross, guestnet, parallel, renew
 from .clock import check_clock
+from .executors import LocalVMs
 from .options_io import effective_options
 
 HOOKS = ("before-build", "repair-wheel-command", "test-requires", "test-command",
@@ -39,29 +36,37 @@ HOOKS = ("before-build", "repair-wheel-command", "test-requires", "test-command"
 
 
 class BuildRun:
-    def __init__(self, spec, machine=None, cli=None, display=None, ssh=None):
+    def __init__(self, spec, machine=None, cli=None, display=None, executor=None):
         self.spec, self.machine, self.cli = spec, machine, dict(cli or {})
-        self.display, self.ssh = display, ssh
+        self.display = display
+        self.executor = executor or LocalVMs()  # where the builds run (executors.py)
         self.timings = {}  # "resolve", "boot <host>", ...: seconds
         self.results = []  # model.result.Result, every host's
         self.described = {}  # host name -> what report.json says about it
         self.src = self.opts = self.out = None
         self.earlier = {}
-        self.only_planned = False  # a farm job: build only the interpreters it was given
+        self.only_planned = False  # build only the interpreters of the plan (a farm job's)
         self.labelled = False  # several machines: rows and lines name theirs
         self.lost = {}  # host name -> [(who, reason)]: builds its host went away under
 
+    @classmethod
+    def for_job(cls, src, opts, out, display):
+        """A farm job's run on a worker: its sdist, options and wheelhouse given (nothing to
+        resolve), and only the interpreters it was given built; the worker calls build_on."""
+        run = cls(None, display=display)
+        run.src, run.opts, run.out, run.only_planned = src, opts, out, True
+        return run
+
     def execute(self):
         """Build everything; return 0 or raise a VmwheelError with the exit code."""
-        plain = SSHHost(**self.ssh) if self.ssh else None  # its address is checked first
-        given = effective_options(self.cli)  # so are the command line and environment
+        given = effective_options(self.cli)  # the command line and environment
         guestnet.check(given)
-        self.check_executor(given, plain)
+        self.executor.check(given)
         work = Path(tempfile.mkdtemp(prefix="resolve-", dir=ensure_dir(cache_dir() / "work")))
         try:
             self._resolve(given, work)
             try:
-                self.build_everywhere(plain)
+                self.executor.build(self)
             except KeyboardInterrupt as exc:
                 fail_pending(self.results, f"{stopped_by(exc)}; rerun to finish")
                 raise
@@ -74,57 +79,10 @@ class BuildRun:
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
-    def check_executor(self, given, plain):
-        """Refuse, before any work, options this way of running cannot honour."""
-        if given["scheduler"]:
-            raise ConfigurationError("--scheduler given to a local build",
-                                     "report this as a bug (commands.build picks the farm)")
-
-    def build_everywhere(self, plain):
-        """The plain SSH host, or a VM per selected machine: as many at once as the host has
-        cores and memory for (machines.at_once), each row labelled with its machine then."""
-        sessions, everything = [], []
-        for host in [plain] if plain else self._vms():
-            self.described[host.name] = host.describe()
-            planned = planner.plan(self.src, self.opts, host, self.earlier)
-            everything.append(planned)
-            # A plain SSH host says which interpreters it has only once connected.
-            if not planned or any(r.pending for r in planned):
-                sessions.append((host, planned))
-        try:
-            width = 1
-            if not plain:
-                self._ensure_boxes([host.spec for host, _ in sessions])
-            if len(sessions) > 1:
-                self.labelled = True
-                cap = machines.at_once([host.spec for host, _ in sessions])
-                log.say(cap.line)
-                width = cap.width
-            machines.build_all(sessions, width, self.build_on)
-        except VmwheelError as exc:  # machines not started (or whose box failed): not built
-            for planned in everything:
-                fail_pending(planned, f"not built: {exc.what}")
-            raise
-        finally:
-            for planned in everything:
-                self.results += planned  # with what the build host added
-
-    def _ensure_boxes(self, specs):
-        """A local box that is not built yet (or whose provision scripts changed) is built now,
-        with its progress, as `vmwheel box build` would, rather than refused."""
-        for spec in load_table().with_builders(specs):
-            if spec.is_local and not boxes.is_current(spec):
-                prepare.check_ready()
-                log.say(f"box {spec.box} is not built (or provision/ changed since): building "
-                        f"it first (minutes; `vmwheel box build --machine {spec.name}` does only "
-                        "that)")
-                with self.display.paused():
-                    boxes.build(spec)
-
     def _resolve(self, given, work):
         """The sdist (for the interpreters of the machines `given` options select), then the
         options with the project's own configuration."""
-        chosen = None if self.ssh else planner.select_machines(given, self.machine)
+        chosen = self.executor.machines(given, self.machine)
         t0 = time.monotonic()
         self.src = source.resolve(self.spec, planner.pythons_of(chosen), work)
         self.timings["resolve"] = time.monotonic() - t0
@@ -134,9 +92,6 @@ class BuildRun:
         self.out.check_writable()
         self.earlier = resume.earlier_wheels(self.out.path, self.src) \
             if self.opts["resume"] else {}
-
-    def _vms(self):
-        return [self.vm(m) for m in planner.select_machines(self.opts, self.machine)]
 
     def vm(self, spec):
         return VagrantVM(spec, self.out.path / "logs" / spec.name, keep=self.opts["keep-vm"],
