@@ -144,7 +144,8 @@ fi
 # The scripts, wheels and sources go in under /tmp, which pack-box.sh empties.
 stage=/tmp/vmwheel-provision
 mkdir -p "$rootfs$stage/wheels" "$rootfs$stage/sources"
-cp "$here"/*.sh "$here"/tools.txt "$here"/pythons.lock "$here"/floor-libs.lock "$rootfs$stage/"
+cp "$here"/*.sh "$here"/floor-compat.h "$here"/tools.txt "$here"/pythons.lock \
+    "$here"/floor-libs.lock "$rootfs$stage/"
 cp "$wheels"/*.whl "$rootfs$stage/wheels/"
 cp "$pubkey" "$rootfs$stage/vagrant.pub"
 
@@ -171,7 +172,8 @@ if [ -n "$floor_tgz$musl" ]; then
     toolchain_script=install-floor-toolchain.sh
     [ -z "$musl" ] || toolchain_script=install-musl-toolchain.sh
     floor_key=$(printf '%s\n' "$floor_sum" | cat - "$here/$toolchain_script" \
-        "$here/build-floor-libs.sh" "$here/floor-libs.lock" | sha256sum | cut -c1-8)
+        "$here/floor-compat.h" "$here/build-floor-libs.sh" "$here/floor-libs.lock" |
+        sha256sum | cut -c1-8)
     floor_archive=""
     [ -z "$icache" ] || [ -n "$musl" ] || floor_archive=$icache/$suite-$arch-floor-$floor_key.tar
     if [ -n "$floor_archive" ] && cached "$floor_archive"; then
