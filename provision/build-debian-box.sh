@@ -251,17 +251,9 @@ if [ -n "$cross_tgz" ]; then
     cp "$here"/aarch64/*.sh "$rootfs$stage/aarch64/"
     cp "$cross_tgz" "$rootfs$stage/cross-toolchain.tgz"
     step "the aarch64 cross toolchain"
-    # C only: g++-aarch64-linux-gnu pulls libc6-dev-arm64-cross, whose glibc 2.31 headers and
-    # crt files would win over the 2.17 sysroot.
-    in_root sh -c "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-        gcc-aarch64-linux-gnu >/dev/null"
+    in_root bash "$stage/aarch64/install-cross-compilers.sh" /opt/cross
     in_root bash "$stage/aarch64/install-cross-toolchain.sh" "$stage/cross-toolchain.tgz" \
         "$cross_sum" /opt/cross
-    for cxx in g++ c++; do
-        printf '#!/bin/sh\necho "%s: C++ is not yet built for aarch64 (README, aarch64)" >&2\n%s\n' \
-            "aarch64-linux-gnu-$cxx" "exit 1" > "$rootfs/opt/cross/bin/aarch64-linux-gnu-$cxx"
-        chmod 0755 "$rootfs/opt/cross/bin/aarch64-linux-gnu-$cxx"
-    done
     rm -f "$rootfs$stage/cross-toolchain.tgz"
     for spec in $pythons; do
         case "$spec" in *t) continue ;; esac  # no free-threaded aarch64 build yet
