@@ -144,7 +144,8 @@ fi
 # The scripts, wheels and sources go in under /tmp, which pack-box.sh empties.
 stage=/tmp/vmwheel-provision
 mkdir -p "$rootfs$stage/wheels" "$rootfs$stage/sources"
-cp "$here"/*.sh "$here"/tools.txt "$here"/pythons.lock "$here"/floor-libs.lock "$rootfs$stage/"
+cp "$here"/*.sh "$here"/floor-compat.h "$here"/tools.txt "$here"/pythons.lock \
+    "$here"/floor-libs.lock "$rootfs$stage/"
 cp "$wheels"/*.whl "$rootfs$stage/wheels/"
 cp "$pubkey" "$rootfs$stage/vagrant.pub"
 
@@ -171,7 +172,8 @@ if [ -n "$floor_tgz$musl" ]; then
     toolchain_script=install-floor-toolchain.sh
     [ -z "$musl" ] || toolchain_script=install-musl-toolchain.sh
     floor_key=$(printf '%s\n' "$floor_sum" | cat - "$here/$toolchain_script" \
-        "$here/build-floor-libs.sh" "$here/floor-libs.lock" | sha256sum | cut -c1-8)
+        "$here/floor-compat.h" "$here/build-floor-libs.sh" "$here/floor-libs.lock" |
+        sha256sum | cut -c1-8)
     floor_archive=""
     [ -z "$icache" ] || [ -n "$musl" ] || floor_archive=$icache/$suite-$arch-floor-$floor_key.tar
     if [ -n "$floor_archive" ] && cached "$floor_archive"; then
@@ -249,17 +251,9 @@ if [ -n "$cross_tgz" ]; then
     cp "$here"/aarch64/*.sh "$rootfs$stage/aarch64/"
     cp "$cross_tgz" "$rootfs$stage/cross-toolchain.tgz"
     step "the aarch64 cross toolchain"
-    # C only: g++-aarch64-linux-gnu pulls libc6-dev-arm64-cross, whose glibc 2.31 headers and
-    # crt files would win over the 2.17 sysroot.
-    in_root sh -c "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-        gcc-aarch64-linux-gnu >/dev/null"
+    in_root bash "$stage/aarch64/install-cross-compilers.sh" /opt/cross
     in_root bash "$stage/aarch64/install-cross-toolchain.sh" "$stage/cross-toolchain.tgz" \
         "$cross_sum" /opt/cross
-    for cxx in g++ c++; do
-        printf '#!/bin/sh\necho "%s: C++ is not yet built for aarch64 (README, aarch64)" >&2\n%s\n' \
-            "aarch64-linux-gnu-$cxx" "exit 1" > "$rootfs/opt/cross/bin/aarch64-linux-gnu-$cxx"
-        chmod 0755 "$rootfs/opt/cross/bin/aarch64-linux-gnu-$cxx"
-    done
     rm -f "$rootfs$stage/cross-toolchain.tgz"
     for spec in $pythons; do
         case "$spec" in *t) continue ;; esac  # no free-threaded aarch64 build yet

@@ -84,23 +84,7 @@ write_wrapper() {  # write_wrapper NAME COMPILER EXTRA_FLAGS...
 # the same flags: setuptools compiles .cpp sources with $CC. For C they change nothing (the
 # header is empty outside C++, so it cannot fix feature macros before a file's own #define).
 mkdir -p "$prefix/include"
-cat > "$prefix/include/floor-compat.h.tmp" <<'EOF'
-/* Written by install-floor-toolchain.sh: declarations the host libstdc++ headers expect. */
-#ifndef VMWHEEL_FLOOR_COMPAT_H
-#define VMWHEEL_FLOOR_COMPAT_H
-#ifdef __cplusplus
-#include <pthread.h>
-#include <time.h>
-extern "C" {
-int pthread_mutex_clocklock(pthread_mutex_t *, clockid_t, const struct timespec *);
-int pthread_cond_clockwait(pthread_cond_t *, pthread_mutex_t *, clockid_t,
-                           const struct timespec *);
-int pthread_rwlock_clockrdlock(pthread_rwlock_t *, clockid_t, const struct timespec *);
-int pthread_rwlock_clockwrlock(pthread_rwlock_t *, clockid_t, const struct timespec *);
-}
-#endif
-#endif
-EOF
+cp "$(dirname "$0")/floor-compat.h" "$prefix/include/floor-compat.h.tmp"
 mv "$prefix/include/floor-compat.h.tmp" "$prefix/include/floor-compat.h"
 cxx_flags="-D_GLIBCXX_HAVE_OBSOLETE_ISINF=1 -D_GLIBCXX_HAVE_OBSOLETE_ISNAN=1"
 cxx_flags="$cxx_flags -include $prefix/include/floor-compat.h"

@@ -7,9 +7,9 @@
 #   SHA512_B64     its sha512 in base64, as in npm's integrity (a sha512- prefix is accepted)
 #   PREFIX         where PREFIX/sysroot and PREFIX/bin/aarch64-linux-gnu-{gcc,cc,g++,c++} go
 # Runs on the host or in an x86_64 guest (as any user who may write PREFIX). Needs
-# gcc-aarch64-linux-gnu (and g++-aarch64-linux-gnu for the C++ wrappers, not tried yet) installed
-# with --no-install-recommends: the recommended libc6-dev-arm64-cross puts a newer glibc's
-# headers and crt files ahead of --sysroot. aarch64-floor-run needs qemu-user-static.
+# gcc-aarch64-linux-gnu (and g++-aarch64-linux-gnu for the C++ wrappers) without
+# libc6-dev-arm64-cross, whose newer glibc headers and crt files would come ahead of --sysroot:
+# install-cross-compilers.sh installs them so. aarch64-floor-run needs qemu-user-static.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -55,27 +55,44 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$actual" ]; then
 fi
 
 # The wrappers: one word each, so tools that split CC (crossenv, configure) keep --sysroot.
-mkdir -p "$prefix/bin"
+# -L puts the sysroot's usr/lib (libstdc++.so below) ahead of the cross gcc's own directories.
+mkdir -p "$prefix/bin" "$prefix/include"
 write_wrapper() {  # write_wrapper NAME COMPILER EXTRA_FLAGS...
     local name=$1 compiler=$2
     shift 2
     {
         echo '#!/bin/sh'
         echo "# Written by $me: $compiler against the aarch64 glibc 2.17 sysroot."
-        echo "exec $compiler --sysroot='$sysroot' $* \"\$@\""
+        echo "exec $compiler --sysroot='$sysroot' -L'$sysroot/usr/lib' $* \"\$@\""
     } > "$prefix/bin/$name.tmp"
     chmod 755 "$prefix/bin/$name.tmp"
     mv "$prefix/bin/$name.tmp" "$prefix/bin/$name"
 }
+# C++ as on x86_64 (install-floor-toolchain.sh): Debian's libstdc++ 10 statically, <cmath> told
+# that glibc 2.17 declares isinf/isnan, and floor-compat.h for the pthread_*_clock* functions
+# its headers name; the C drivers get the same flags (setuptools compiles .cpp with $CC).
+cp "$(dirname "$0")/../floor-compat.h" "$prefix/include/floor-compat.h.tmp"
+mv "$prefix/include/floor-compat.h.tmp" "$prefix/include/floor-compat.h"
 cxx_flags="-D_GLIBCXX_HAVE_OBSOLETE_ISINF=1 -D_GLIBCXX_HAVE_OBSOLETE_ISNAN=1"
-write_wrapper "$triplet-gcc" "/usr/bin/$triplet-gcc"
-write_wrapper "$triplet-cc" "/usr/bin/$triplet-gcc"
-if command -v "$triplet-g++" >/dev/null; then
+cxx_flags="$cxx_flags -include $prefix/include/floor-compat.h"
+for name in gcc cc; do
     # shellcheck disable=SC2086  # the flags are meant to split
-    write_wrapper "$triplet-g++" "/usr/bin/$triplet-g++" -static-libstdc++ $cxx_flags
-    # shellcheck disable=SC2086
-    write_wrapper "$triplet-c++" "/usr/bin/$triplet-g++" -static-libstdc++ $cxx_flags
+    write_wrapper "$triplet-$name" "/usr/bin/$triplet-gcc" $cxx_flags
+done
+if command -v "$triplet-g++" >/dev/null; then
+    for name in g++ c++; do
+        # shellcheck disable=SC2086
+        write_wrapper "$triplet-$name" "/usr/bin/$triplet-g++" -static-libstdc++ $cxx_flags
+    done
+else
+    rm -f "$prefix/bin/$triplet-g++" "$prefix/bin/$triplet-c++"
 fi
+# -lstdc++ given to the C driver (setuptools links .cpp sources with `gcc -shared`) would find
+# the shared libstdc++ (GLIBCXX versions above manylinux2014's): this linker script, first on
+# the wrappers' -L, makes it the static one, as -static-libstdc++ does for the g++ wrappers.
+printf '%s\n' "/* Written by $me: -lstdc++ at the floor is the static libstdc++. */" \
+    "INPUT ( -l:libstdc++.a AS_NEEDED ( -lm -lpthread ) )" > "$sysroot/usr/lib/libstdc++.so.tmp"
+mv "$sysroot/usr/lib/libstdc++.so.tmp" "$sysroot/usr/lib/libstdc++.so"
 
 # aarch64-floor-run PROGRAM [ARGS...]: run an aarch64 program under qemu-user with the
 # sysroot's glibc 2.17 loader and libraries (-L makes the sysroot the program's /).

@@ -101,3 +101,39 @@ def test_floor_python_names_the_217_loader_as_the_interpreter(tmp_path):
                           str(sysroot.parent), "/opt/no/python"], capture_output=True, text=True,
                          env=env)
     assert res.returncode == 1 and "no /opt/no/python in" in res.stderr
+
+
+def test_cross_toolchain_writes_the_cxx_wrappers_as_on_x86_64(tmp_path):
+    """With g++-aarch64-linux-gnu present (install-cross-compilers.sh installs it beside a
+    stand-in for libc6-dev-arm64-cross), the g++/c++ wrappers link libstdc++ statically, and
+    -lstdc++ at the floor is the static one; without it, no C++ wrapper is written. The compilers
+    are stand-ins on PATH (the script only looks for them); the sysroot is the pinned one."""
+    from builder.images import cross, floor
+    tgz = floor.fetch(cross.PIN)
+    bin_dir = tmp_path / "stand-ins"
+    bin_dir.mkdir()
+    for tool in ("aarch64-linux-gnu-gcc", "aarch64-linux-gnu-g++"):
+        (bin_dir / tool).write_text("#!/bin/sh\nexit 0\n")
+        (bin_dir / tool).chmod(0o755)
+    env = dict(os.environ, PATH=f"{bin_dir}:/usr/bin:/bin")
+    prefix = tmp_path / "prefix"
+
+    def install():
+        return subprocess.run(["bash", str(AARCH64 / "install-cross-toolchain.sh"), str(tgz),
+                               cross.PIN.integrity, str(prefix)], capture_output=True,
+                              text=True, env=env)
+    assert install().returncode == 0
+    sysroot, compat = prefix / "sysroot", prefix / "include" / "floor-compat.h"
+    assert "pthread_mutex_clocklock" in compat.read_text()
+    for name in ("g++", "c++"):
+        text = (prefix / "bin" / f"aarch64-linux-gnu-{name}").read_text()
+        assert f"exec /usr/bin/aarch64-linux-gnu-g++ --sysroot='{sysroot}' " \
+               f"-L'{sysroot}/usr/lib' -static-libstdc++ " in text
+        assert f"-D_GLIBCXX_HAVE_OBSOLETE_ISNAN=1 -include {compat} " in text
+    assert f"-include {compat} " in (prefix / "bin" / "aarch64-linux-gnu-gcc").read_text()
+    assert "INPUT ( -l:libstdc++.a AS_NEEDED ( -lm -lpthread ) )" in \
+        (sysroot / "usr" / "lib" / "libstdc++.so").read_text()
+    (bin_dir / "aarch64-linux-gnu-g++").unlink()
+    assert install().returncode == 0
+    assert not (prefix / "bin" / "aarch64-linux-gnu-g++").exists()
+    assert not (prefix / "bin" / "aarch64-linux-gnu-c++").exists()
