@@ -56,7 +56,10 @@ def local_machines(wanted=None):
     names = wanted or list(table.machines)
     for name in names:
         table.get(name)  # an unknown name is a ConfigurationError here
-    return tuple(n for n in names if boxes.is_current(table.machines[n]))
+    # A machine whose wheels another compiles (aarch64) needs that machine's box too; a cross
+    # machine is never a job's machine (only a build's first side), so it is not advertised.
+    return tuple(n for n in names if not table.machines[n].cross and all(
+        boxes.is_current(m) for m in table.with_builders([table.machines[n]])))
 
 
 def check_ssh(ssh, machines):

@@ -72,3 +72,23 @@ def test_a_project_cannot_choose_the_scheduler():
     with pytest.raises(ConfigurationError, match="may come only from the command line"):
         Options(environ={}, pyproject_text='[tool.vmwheel]\nscheduler = "tcp://127.0.0.1:1"\n')
     assert box_resource("m") == "vmwheel-box-m"
+
+
+def test_a_worker_advertises_aarch64_only_with_its_cross_machines_box(monkeypatch):
+    """`vmwheel worker` advertises the machines whose boxes are current here; the aarch64 test
+    machine needs its cross machine's box too, and the cross machine is never advertised (no
+    job is for it). Vagrant's box list is replaced by a set of current boxes (it needs the
+    vagrant CLI and built boxes)."""
+    from builder.farm import worker
+    from builder.images import boxes
+    from builder.model.machine import load_table
+    from tests.support import slimtable
+
+    monkeypatch.setattr(worker, "load_table", lambda: load_table(slimtable.TABLE))
+    current = set()
+    monkeypatch.setattr(boxes, "is_current", lambda spec: spec.name in current)
+    wanted = ["manylinux2014-x86_64", "manylinux2014-aarch64", "manylinux2014-aarch64-cross"]
+    current.update({"manylinux2014-x86_64", "manylinux2014-aarch64"})
+    assert worker.local_machines(wanted) == ("manylinux2014-x86_64",)
+    current.add("manylinux2014-aarch64-cross")
+    assert worker.local_machines(wanted) == ("manylinux2014-x86_64", "manylinux2014-aarch64")
