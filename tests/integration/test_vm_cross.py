@@ -14,6 +14,7 @@ from elftools.elf.elffile import ELFFile
 
 from tests.integration import test_vm_build as vm
 from tests.integration.test_vm_musl import elf_facts
+from tests.support.projects import write_floor_probe
 
 pytestmark = pytest.mark.vm
 MACHINE = "manylinux2014-aarch64"
@@ -57,3 +58,45 @@ def test_msgpack_for_aarch64_is_cross_built_then_tested_and_proven_on_aarch64(tm
     assert "cross=aarch64 cc=/opt/cross/bin/aarch64-linux-gnu-gcc" in hook
     test_log = (out / "logs" / MACHINE / "cp311-cp311.log").read_text()
     assert "python3.11-floor217" in test_log
+
+
+def test_cxx_for_aarch64_links_libstdcxx_statically_and_passes_the_floor_proof(tmp_path):
+    """floorprobe (tests/support/projects.py) cross-built for aarch64, cp311, without its cp311
+    getrandom trap: a C part, a pybind11 C++ part and a C++ part linked the common setuptools
+    way (`gcc -shared ... -lstdc++`) by the cross g++/gcc wrappers. All three are AArch64 ELF
+    needing nothing above GLIBC_2.17 and no libstdc++ (GLIBCXX/CXXABI: it is static); the wheel
+    is tested on aarch64 (its C++ calls, an exception turned into a ValueError) and imported
+    under glibc 2.17's loader there."""
+    vm.build_box(MACHINE)
+    project = write_floor_probe(tmp_path)
+    probe = project / "src" / "cprobe.c"
+    probe.write_text(probe.read_text().replace("PY_MINOR_VERSION == 11", "0"))
+    (project / "check.py").write_text(
+        "import floorprobe as f\n"
+        "assert f.join(['a', 'b']) == 'a,b,' and f.strict(2) == 4 and f.words('x y z') == 3\n"
+        "try:\n    f.words('')\nexcept ValueError as e:\n    print('C++ ok', e)\n")
+    (project / "MANIFEST.in").write_text("include check.py\n")  # in the sdist
+    out = tmp_path / "wheelhouse"
+    res = vm.run(vm.BIN / "vmwheel", "build", project, "--archs", "aarch64",
+                 "--build", "cp311-*", "--output-dir", out,
+                 "--test-command", "python {project}/check.py")
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    report = json.loads((out / "report.json").read_text())
+    (entry,) = [e for e in report["interpreters"] if e["status"] == "built"]
+    assert entry["floor_proof"] == "imported under glibc 2.17"
+    assert entry["built_on"] == f"{CROSS} (x86_64)"
+    with zipfile.ZipFile(out / entry["wheel"]) as whl:
+        objects = sorted(n for n in whl.namelist() if n.endswith(".so"))
+        assert [n.split(".")[0] for n in objects] == [
+            "floorprobe/_cprobe", "floorprobe/_cxxprobe", "floorprobe/_ldprobe"], objects
+        for name in objects:
+            data = whl.read(name)
+            assert ELFFile(io.BytesIO(data))["e_machine"] == "EM_AARCH64"
+            needed, versions = elf_facts(data)
+            assert not [n for n in needed if "stdc++" in n], (name, needed)
+            assert not [v for v in versions if v.startswith(("GLIBCXX", "CXXABI"))], versions
+            glibc = [tuple(int(x) for x in v[6:].split(".")) for v in versions
+                     if v.startswith("GLIBC_2")]
+            assert glibc and max(glibc) <= (2, 17), (name, versions)
+    test_log = (out / "logs" / MACHINE / "cp311-cp311.log").read_text()
+    assert "C++ ok no words" in test_log, test_log[-2000:]
