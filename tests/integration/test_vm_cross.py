@@ -2,7 +2,8 @@
 compiles in the x86_64 cross VM at the glibc 2.17 floor, repairs for manylinux2014_aarch64,
 then tests the wheel on a real aarch64 kernel (the arm64 VM under TCG) and imports it there under
 glibc 2.17's loader (an interpreter copy whose ELF interpreter it is). report.json names both
-machines; before-all saw the cross compiler and the cross marker.
+machines; before-all saw the cross compiler and the cross marker. Then C++ the same way: the
+cross g++ links libstdc++ statically, and the wheel passes the floor proof on aarch64.
 """
 
 import io
