@@ -1,8 +1,8 @@
 """`vmwheel build --scheduler ADDRESS`: the run's matrix on a Dask cluster.
 
 The client resolves the sdist and plans as a local build does; each machine's pending
-interpreters are split into as many groups as the farm has VM slots for that machine (at most
-one per interpreter), and each group becomes one job that requires a VM slot and the
+interpreters are split into as many groups as the farm has VMs for that machine (at most
+one per interpreter), and each group becomes one job that requires a VM resource and the
 machine's box, so only a worker with that box receives it, and carries the sdist itself (so a
 job can run on any such worker, again after one died). A wheel comes back from the
 worker that staged it, in chunks sent straight to this client (never through the scheduler),
@@ -21,7 +21,7 @@ from ..errors import BuildHostError, ConfigurationError, HostNotReady, VmwheelEr
 from ..model.result import fail_pending
 from ..orchestration.executors import Executor
 from . import address, job as job_mod
-from .protocol import VM_SLOT, FarmJob, box_resource, cancel_event, topic
+from .protocol import VM_RESOURCE, FarmJob, box_resource, cancel_event, topic
 
 CONNECT_TIMEOUT = 15  # seconds to reach the scheduler
 FETCH_TIMEOUT = 120  # seconds for one chunk from a worker
@@ -66,15 +66,15 @@ def connect(scheduler):
                              "was built") from None
 
 
-def slots_by_machine(client):
-    """{machine: VM slots of workers with its box}, from what the workers advertise."""
-    slots = {}
+def vms_by_machine(client):
+    """{machine: VMs of workers with its box}, from what the workers advertise."""
+    vms = {}
     for info in client.scheduler_info(n_workers=-1)["workers"].values():
         for name, amount in (info.get("resources") or {}).items():
             if name.startswith(box_resource("")):
                 machine = name[len(box_resource("")):]
-                slots[machine] = slots.get(machine, 0) + int(amount)
-    return slots
+                vms[machine] = vms.get(machine, 0) + int(amount)
+    return vms
 
 
 def groups(pending, count):
@@ -118,20 +118,20 @@ class FarmRun:
             return  # everything kept or skipped: the farm is not needed
         client = connect(self.scheduler)
         try:
-            slots = slots_by_machine(client)
+            vms = vms_by_machine(client)
             for name, results in planned.items():
-                if any(r.pending for r in results) and not slots.get(name):
+                if any(r.pending for r in results) and not vms.get(name):
                     fail_pending(run.results, f"no farm worker has the box of {name}")
                     raise HostNotReady(
                         f"no worker of the farm at {self.scheduler.address} has the box "
                         f"of {name}", f"start `vmwheel worker --scheduler "
                         f"{self.scheduler.address}` on a host with it (`vmwheel box build "
                         f"--machine {name}`)")
-            self._submit_and_collect(client, planned, slots)
+            self._submit_and_collect(client, planned, vms)
         finally:
             client.close()
 
-    def _submit_and_collect(self, client, planned, slots):
+    def _submit_and_collect(self, client, planned, vms):
         import dask
         from distributed import Event, as_completed
 
@@ -145,7 +145,7 @@ class FarmRun:
         futures = []
         for name, results in planned.items():
             pending = [r for r in results if r.pending]
-            for group in groups(pending, slots.get(name, 0)) if pending else []:
+            for group in groups(pending, vms.get(name, 0)) if pending else []:
                 number = len(self.jobs) + 1
                 farm_job = FarmJob(self.run_id, number, name, group, run.src, run.opts,
                                    time.time(), __version__)
@@ -153,7 +153,7 @@ class FarmRun:
                                       f"{len(sdist) + (1 << 20)}B"}):  # an sdist is not large
                     fut = client.submit(job_mod.build, farm_job, sdist, pure=False,
                                         key=f"vmwheel-{self.run_id}-{number}",
-                                        resources={VM_SLOT: 1, box_resource(name): 1})
+                                        resources={VM_RESOURCE: 1, box_resource(name): 1})
                 self.jobs[fut.key] = farm_job
                 futures.append(fut)
                 for r in group:

@@ -3,8 +3,8 @@ worker advertises and a job requires, the job, and what became of it."""
 
 from dataclasses import dataclass, field
 
-VM_SLOT = "vmwheel-vm"  # one per VM (or SSH build session) a worker runs at a time
-EXTRA_THREADS = 2  # a worker's threads beyond its VM slots: wheel and log transfers
+VM_RESOURCE = "vmwheel-vm"  # a worker has one per VM (or SSH build session) it runs at once
+EXTRA_THREADS = 2  # a worker's threads beyond its VMs: wheel and log transfers
 
 
 def box_resource(machine):

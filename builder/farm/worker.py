@@ -2,7 +2,7 @@
 
 Before joining, the host is checked as `doctor` would for what it offers: libvirt ready and
 the boxes it has (or, with --ssh-host, that provisioned host reachable and its interpreters).
-It then runs a Dask worker that advertises one VM slot per --vms and, per machine it can
+It then runs a Dask worker that advertises one VM resource per --vms and, per machine it can
 build, a box resource (protocol.py): a job lands only on a worker that has its machine's box.
 """
 
@@ -21,7 +21,7 @@ from ..providers.instances import HEADROOM_MIB, room_for
 from ..providers.ssh_host import SSHHost
 from ..providers.vagrant_vm import VagrantVM
 from ..stages.guest import list_interpreters
-from .protocol import EXTRA_THREADS, VM_SLOT, box_resource
+from .protocol import EXTRA_THREADS, VM_RESOURCE, box_resource
 
 CONNECT_TIMEOUT = 20  # seconds a worker waits for its scheduler at start
 
@@ -99,7 +99,7 @@ def configure(vms=1, machines=(), ssh=None, name=None):
             raise HostNotReady(f"--vms {vms} needs {need} + {HEADROOM_MIB} MiB for guests, "
                                f"{free} MiB available", "give fewer --vms, or free memory")
     config = WorkerConfig(name or "", vms, tuple(machines), ssh)
-    resources = {VM_SLOT: vms, **{box_resource(m): vms for m in machines}}
+    resources = {VM_RESOURCE: vms, **{box_resource(m): vms for m in machines}}
     return config, resources
 
 

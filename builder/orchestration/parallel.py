@@ -22,7 +22,7 @@ def build_all(builder, remote, jobs, width):
             builder.build_one(tag, python, result)
         return
     local, lock, twins = threading.local(), threading.Lock(), []
-    slots = threading.BoundedSemaphore(width)
+    turns = threading.BoundedSemaphore(width)  # compile turns (stages/turns.py)
 
     def one(job):
         if not hasattr(local, "builder"):
@@ -30,7 +30,7 @@ def build_all(builder, remote, jobs, width):
             with lock:
                 twins.append(twin)
             local.builder = builder.on(twin)
-            local.builder.slots = slots
+            local.builder.turns = turns
         local.builder.build_one(*job)
 
     pool = ThreadPoolExecutor(max_workers=min(2 * width, len(jobs)),

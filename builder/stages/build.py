@@ -2,7 +2,7 @@
 
 For each selected /opt/python/<tag>: a fresh copy of the project in an empty work dir (prepare),
 the before-build hook, the wheel built with build isolation (pip or build; in a parallel build it
-holds a compile slot, stages/slots.py), the repair command (auditwheel), `auditwheel show`, the
+takes a compile turn, stages/turns.py), the repair command (auditwheel), `auditwheel show`, the
 test command in a fresh venv (default: import every top-level module), on a floor host the floor
 proof (the wheel imported under the floor's own old glibc loader), the sha256 in the guest, the
 fetch to the wheelhouse. The stages that run the user's commands (before-build, build, repair,
@@ -25,7 +25,7 @@ from ..output.logcap import DEFAULT_CAP, capped
 from ..transport.limits import Guard
 from ..transport.shell import fill, q
 from . import floor, starved, symbols, toonew, why
-from .slots import held
+from .turns import held
 from .work import Stage, StageFailed, Work, lost_during
 from .guest import GUEST_ROOT, IMPORT_TEST, guest_ca
 
@@ -50,7 +50,7 @@ class Builder:
         self.work_root = PurePosixPath(work_root or root)  # per-interpreter build dirs go here
         self.floor = floor  # model.machine.Floor, or None
         self.labelled = False  # several machines build: rows and lines name this one
-        self.slots = None  # a parallel build's compile slots (orchestration/parallel.py)
+        self.turns = None  # a parallel build's compile turns (orchestration/parallel.py)
         self.lost = []  # (who, reason) of the builds the host went away under (run.py)
         self.stages = STAGES  # a cross build's side: stages/cross.py split()
         self.where = ""  # "<machine> (<uname -m>)": the result's built_on / tested_on
@@ -130,8 +130,8 @@ class Builder:
                 log.say(f"{who}: " + (f"building {self.source.name} {self.source.version}"
                                       if "build" in names else f"testing {w.repaired}"))
                 for stage in (s for s in self.stages if s.wanted(self, w)):
-                    with held(self.slots if stage.name == "build" else None,
-                              lambda: self.display.stage(key, "waiting for a build slot")):
+                    with held(self.turns if stage.name == "build" else None,
+                              lambda: self.display.stage(key, "waiting for its turn to compile")):
                         self.display.stage(key, stage.name)
                         t0 = time.monotonic()
                         try:

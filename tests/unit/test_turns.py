@@ -1,19 +1,19 @@
-"""Compile slots of a parallel build (stages/slots.py): the build stage of a third interpreter
-waits for a slot, says so once, and a Ctrl-C raised into a waiting thread ends its wait."""
+"""Compile turns of a parallel build (stages/turns.py): the build stage of a third interpreter
+waits for its turn, says so once, and a Ctrl-C raised into a waiting thread ends its wait."""
 
 import threading
 import time
 
 from builder.orchestration.parallel import raise_in
-from builder.stages.slots import held
+from builder.stages.turns import held
 
 
-def test_a_build_waits_for_a_free_slot_and_says_so_once():
-    slots, events, waited = threading.Semaphore(1), [], []
+def test_a_build_waits_for_its_turn_and_says_so_once():
+    turns, events, waited = threading.Semaphore(1), [], []
     first_in, release = threading.Event(), threading.Event()
 
     def first():
-        with held(slots, lambda: waited.append("first")):
+        with held(turns, lambda: waited.append("first")):
             events.append("first in")
             first_in.set()
             release.wait(5)
@@ -21,7 +21,7 @@ def test_a_build_waits_for_a_free_slot_and_says_so_once():
 
     def second():
         first_in.wait(5)
-        with held(slots, lambda: waited.append("second")):
+        with held(turns, lambda: waited.append("second")):
             events.append("second in")
 
     threads = [threading.Thread(target=f) for f in (first, second)]
@@ -40,12 +40,12 @@ def test_a_build_waits_for_a_free_slot_and_says_so_once():
 
 
 def test_ctrl_c_raised_into_a_waiting_build_ends_its_wait_and_frees_nothing_twice():
-    slots, outcome = threading.BoundedSemaphore(1), []
-    slots.acquire()  # another build holds the only slot
+    turns, outcome = threading.BoundedSemaphore(1), []
+    turns.acquire()  # another build holds the only slot
 
     def waiter():
         try:
-            with held(slots):
+            with held(turns):
                 outcome.append("entered")
         except KeyboardInterrupt:
             outcome.append("interrupted")
@@ -56,5 +56,5 @@ def test_ctrl_c_raised_into_a_waiting_build_ends_its_wait_and_frees_nothing_twic
     raise_in(t.ident, KeyboardInterrupt)
     t.join(3)
     assert outcome == ["interrupted"] and not t.is_alive()
-    slots.release()  # the holder's release; a second one would raise (BoundedSemaphore)
-    assert slots.acquire(blocking=False)
+    turns.release()  # the holder's release; a second one would raise (BoundedSemaphore)
+    assert turns.acquire(blocking=False)
