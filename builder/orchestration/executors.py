@@ -83,7 +83,11 @@ class LocalVMs(Executor):
     def _ensure_boxes(run, vms):
         """A local box that is not built yet (or whose provision scripts changed) is built
         now, with its progress, as `vmwheel box build` would, rather than refused."""
-        for spec in load_table().with_builders([vm.spec for vm in vms]):
+        specs = load_table().with_builders([vm.spec for vm in vms])
+        for spec in specs:
+            if spec.cross and any(s.build_on == spec.name and not boxes.is_current(s)
+                                  for s in specs):
+                continue  # that machine's box build builds it first, its arm64 base alongside
             if spec.is_local and not boxes.is_current(spec):
                 prepare.check_ready()
                 log.say(f"box {spec.box} is not built (or provision/ changed since): building "
