@@ -72,15 +72,18 @@ def test_cxx_for_aarch64_links_libstdcxx_statically_and_passes_the_floor_proof(t
     project = write_floor_probe(tmp_path)
     probe = project / "src" / "cprobe.c"
     probe.write_text(probe.read_text().replace("PY_MINOR_VERSION == 11", "0"))
-    (project / "check.py").write_text(
+    # In tests/ of the project, so that the script's directory (sys.path[0]) has no source
+    # package to shadow the installed wheel.
+    (project / "tests").mkdir()
+    (project / "tests" / "check.py").write_text(
         "import floorprobe as f\n"
         "assert f.join(['a', 'b']) == 'a,b,' and f.strict(2) == 4 and f.words('x y z') == 3\n"
         "try:\n    f.words('')\nexcept ValueError as e:\n    print('C++ ok', e)\n")
-    (project / "MANIFEST.in").write_text("include check.py\n")  # in the sdist
+    (project / "MANIFEST.in").write_text("include tests/check.py\n")  # in the sdist
     out = tmp_path / "wheelhouse"
     res = vm.run(vm.BIN / "vmwheel", "build", project, "--archs", "aarch64",
                  "--build", "cp311-*", "--output-dir", out,
-                 "--test-command", "python {project}/check.py")
+                 "--test-command", "python {project}/tests/check.py")
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     report = json.loads((out / "report.json").read_text())
     (entry,) = [e for e in report["interpreters"] if e["status"] == "built"]
