@@ -101,11 +101,12 @@ def build(spec, force=False):
         builder = load_table().builder_of(spec)
         pythons = cross.pythons_dir(builder.suite)
         cmd = arm64.box_command(spec, out, pythons, download_tool_wheels(spec), vagrant_pubkey())
-        if is_current(builder) and not arm64.missing_pythons(spec, pythons):
-            arm64.require_pythons(spec, builder, pythons)
-        else:  # the cross box is built first: the arm64 base is made meanwhile
+        # The cross box (whose build writes the CPythons) is built first when it is not
+        # current, again when they are not there; the arm64 base is made meanwhile.
+        if not is_current(builder) or arm64.missing_pythons(spec, pythons):
             with arm64.base_alongside(cmd):
-                _cross_pythons(spec, builder, pythons)
+                build(builder, force=is_current(builder))
+                arm64.require_pythons(spec, builder, pythons)
     else:
         cmd = _debian_box_command(spec, out)
     log.say(f"building box {spec.box} (key {box_key(spec)}) in {out}")
@@ -140,13 +141,6 @@ def _debian_box_command(spec, out):
             "--debs", str(cache_dir() / "debs" / f"{spec.suite}-{spec.debian_arch}"),
             "--pythons", " ".join(spec.cpythons), "--sources", str(sources),
             "--interp-cache", str(cache_dir() / "interpreters")] + floor_args
-
-
-def _cross_pythons(spec, builder, pythons):
-    """Build the cross machine's box (it writes the aarch64 CPythons into `pythons`, images/
-    cross.py) when it is not current, again when the CPythons are not there; then check them."""
-    build(builder, force=is_current(builder) and bool(arm64.missing_pythons(spec, pythons)))
-    arm64.require_pythons(spec, builder, pythons)
 
 
 def _floor_inputs(spec):
