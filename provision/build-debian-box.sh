@@ -111,15 +111,6 @@ step() {
         $((SECONDS / 60)) $((SECONDS % 60))
 }
 
-# The interpreter cache: a tar beside its .sha256, checked before it is unpacked.
-cached() { [ -f "$1.sha256" ] && (cd "${1%/*}" && sha256sum -c "${1##*/}.sha256" >/dev/null 2>&1); }
-keep() {  # keep ARCHIVE TAR-ARGS...: write it (atomically), then its .sha256
-    mkdir -p "${1%/*}"
-    tar -cf "$1.part" "${@:2}"
-    mv "$1.part" "$1"
-    (cd "${1%/*}" && sha256sum "${1##*/}" > "${1##*/}.sha256")
-}
-
 # The base (debootstrap, then the toolchain) is cached too, keyed by what made it: the boxes of
 # one suite and arch share it (the cross, default and musl boxes are all bullseye amd64).
 base_archive="" from_base=""

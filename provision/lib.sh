@@ -73,3 +73,21 @@ lock_entry() {
     done < "$_lock"
     [ -n "$lock_sha256" ] || die "${0##*/}: CPython $lock_version is not in $_lock"
 }
+
+# The host's caches of built parts (box builds): a tar with its .sha256 (sha256sum's format)
+# beside it. cached ARCHIVE: true when both are there and match (check before unpacking).
+# keep ARCHIVE TAR-ARGS...: write ARCHIVE with `tar -cf ARCHIVE TAR-ARGS...` (atomically:
+# a .part renamed), then its .sha256.
+cached() {
+    [ -f "$1.sha256" ] &&
+        (cd "$(dirname "$1")" && sha256sum -c "$(basename "$1").sha256" >/dev/null 2>&1)
+}
+keep() {
+    _archive=$1
+    shift
+    mkdir -p "$(dirname "$_archive")"
+    tar -cf "$_archive.part" "$@"
+    mv "$_archive.part" "$_archive"
+    (cd "$(dirname "$_archive")" &&
+        sha256sum "$(basename "$_archive")" > "$(basename "$_archive").sha256")
+}

@@ -86,20 +86,14 @@ if [ -n "$base_cache" ]; then
         sha256sum | cut -c1-8)
     base=$base_cache/$suite-arm64-base-$key.tar
 fi
-if [ -n "$base" ] && [ -f "$base.sha256" ] &&
-    (cd "$base_cache" && sha256sum --quiet -c "${base##*/}.sha256"); then
+if [ -n "$base" ] && cached "$base"; then
     echo "$me: the arm64 base system from $base_cache"
     [ -n "$base_only" ] && exit 0
     mkdir -p "$rootfs"
     tar -C "$rootfs" --xattrs --xattrs-include='*' -xf "$base"
 else
     "$here/bootstrap-arm64.sh" "$suite" "$rootfs" "$mirror" "$pubkey" "$debs"
-    if [ -n "$base" ]; then
-        mkdir -p "$base_cache"
-        tar -C "$rootfs" --xattrs --xattrs-include='*' -cf "$base.part" .
-        mv "$base.part" "$base"
-        (cd "$base_cache" && sha256sum "${base##*/}" > "${base##*/}.sha256")
-    fi
+    [ -z "$base" ] || keep "$base" -C "$rootfs" --xattrs --xattrs-include='*' .
     if [ -n "$base_only" ]; then
         rm -rf "$rootfs"
         printf '%s: the arm64 base kept in %s, in %dm%02ds\n' "$me" "$base" \

@@ -71,6 +71,22 @@ def plan(*args, **env):
     return res.returncode, res.stdout.splitlines(), res.stderr
 
 
+def test_keep_and_cached_write_and_check_a_cache_archive(tmp_path):
+    """lib.sh's cache helpers (box builds: base, floor, CPythons) under POSIX sh: nothing cached
+    before keep; after it the tar and its .sha256 match; a changed tar is not cached."""
+    (tmp_path / "src" / "opt" / "x").mkdir(parents=True)
+    (tmp_path / "src" / "opt" / "x" / "f").write_text("hi")
+    archive = tmp_path / "cache" / "sub" / "thing.tar"
+    script = ('. "$0"; cached "$1" && echo before; keep "$1" -C "$2" opt/x; '
+              'cached "$1" && echo kept; tar -tf "$1"; '
+              'echo more >> "$1"; cached "$1" || echo changed')
+    res = subprocess.run(["sh", "-c", script, str(PROVISION / "lib.sh"), str(archive),
+                          str(tmp_path / "src")], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == ["kept", "opt/x/", "opt/x/f", "changed"]
+    assert sorted(p.name for p in archive.parent.iterdir()) == ["thing.tar", "thing.tar.sha256"]
+
+
 def test_toolchain_plan_detects_this_debian_host():
     code, lines, _ = plan()
     assert code == 0
