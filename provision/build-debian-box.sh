@@ -121,7 +121,7 @@ if [ -n "$icache" ]; then
 fi
 mkdir -p "$out"
 rootfs="$out/rootfs"
-rm -rf "$rootfs"
+remove_rootfs "$rootfs"
 step "debootstrap $suite $arch"
 if [ -n "$base_archive" ] && cached "$base_archive"; then
     echo "build-debian-box.sh: the base system and toolchain from the interpreter cache"

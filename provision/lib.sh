@@ -91,3 +91,15 @@ keep() {
     (cd "$(dirname "$_archive")" &&
         sha256sum "$(basename "$_archive")" > "$(basename "$_archive").sha256")
 }
+
+# remove_rootfs DIR: remove a root file system that a box script made, after unmounting what a
+# killed run may have left mounted in it (a chroot's /proc or /sys: rm would descend into the
+# host's), deepest first; rm never crosses into a mount that stays.
+remove_rootfs() {
+    [ -e "$1" ] || return 0
+    _rr=$(cd "$1" && pwd -P)
+    awk -v d="$_rr" '$2 == d || index($2, d "/") == 1 { print $2 }' /proc/mounts | sort -r |
+        while read -r _mount; do umount -l "$_mount" || true; done
+    rm -rf --one-file-system "$_rr" ||
+        die "remove_rootfs: something is still mounted under $_rr: unmount it, then remove it"
+}

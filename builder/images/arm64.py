@@ -9,7 +9,6 @@ interpreter copies (floor-python.sh) and packs the box.
 
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -18,7 +17,7 @@ from pathlib import Path
 from .. import log
 from ..errors import HostNotReady
 from ..paths import PROVISION_DIR, cache_dir, ensure_dir
-from . import floor
+from . import floor, rootfs
 from .aptsources import debian_mirror
 
 SCRIPT = PROVISION_DIR / "aarch64" / "build-arm64-box.sh"
@@ -83,19 +82,18 @@ def base_alongside(cmd):
     box build, whose compiles take the other core), its output in a log; the box build then
     finds it in the cache. If it failed, the box build makes it again in the foreground, its
     output shown."""
-    with tempfile.TemporaryDirectory(prefix="arm64-base-", dir=ensure_dir(cache_dir() / "work"),
-                                     ignore_cleanup_errors=True) \
-            as tmp:
-        logfile = Path(tmp) / "base.log"
+    tmp = Path(tempfile.mkdtemp(prefix="arm64-base-", dir=ensure_dir(cache_dir() / "work")))
+    try:
+        logfile = tmp / "base.log"
         with open(logfile, "wb") as f:
-            proc = subprocess.Popen(cmd + ["--out", str(Path(tmp) / "out"), "--base-only"],
+            proc = subprocess.Popen(cmd + ["--out", str(tmp / "out"), "--base-only"],
                                     stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT,
                                     env=script_env(), start_new_session=True)
         log.say("the arm64 base system is made alongside the cross machine's box build")
         try:
             yield
         except BaseException:
-            os.killpg(proc.pid, signal.SIGTERM)
+            rootfs.stop_group(proc)  # its chroots' mounts undone before tmp is removed
             raise
         finally:
             code = proc.wait()
@@ -103,6 +101,8 @@ def base_alongside(cmd):
         log.say(lines[-1] if code == 0 and lines else
                 f"making the arm64 base alongside failed (exit {code}: "
                 f"{(lines or ['no output'])[-1][:200]}); the box build makes it again")
+    finally:
+        rootfs.remove(tmp)
 
 
 def script_env():

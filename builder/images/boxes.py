@@ -20,7 +20,7 @@ from ..digest import sha256_of
 from ..paths import (PROVISION_DIR, cache_dir, libvirt_dir, saved_state_dir, storage_pool,
                      vagrant_home)
 from ..host import vagrantcli
-from . import arm64, cpython_sources, cross, floor, zig
+from . import arm64, cpython_sources, cross, floor, rootfs, zig
 from .inputs import download_tool_wheels, vagrant_pubkey
 from .aptsources import debian_mirror
 
@@ -111,7 +111,7 @@ def build(spec, force=False):
         cmd = _debian_box_command(spec, out)
     log.say(f"building box {spec.box} (key {box_key(spec)}) in {out}")
     if subprocess.run(cmd, env=arm64.script_env()).returncode != 0:
-        shutil.rmtree(out / "rootfs", ignore_errors=True)
+        rootfs.remove(out / "rootfs")
         raise HostNotReady(f"building box {spec.box} failed",
                            "read the provision output above; fix and rerun `vmwheel box build`")
     install(spec, out, arm64.checksums(spec, pythons) if pythons else None)

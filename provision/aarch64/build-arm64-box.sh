@@ -77,7 +77,8 @@ done
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 rootfs="$out/rootfs"
-rm -rf "$rootfs" "$out/sysroot"
+remove_rootfs "$rootfs"
+rm -rf "$out/sysroot"
 step "debootstrap $suite arm64 (second stage under qemu-user)"
 base=""
 if [ -n "$base_cache" ]; then
@@ -95,7 +96,7 @@ else
     "$here/bootstrap-arm64.sh" "$suite" "$rootfs" "$mirror" "$pubkey" "$debs"
     [ -z "$base" ] || keep "$base" -C "$rootfs" --xattrs --xattrs-include='*' .
     if [ -n "$base_only" ]; then
-        rm -rf "$rootfs"
+        remove_rootfs "$rootfs"
         printf '%s: the arm64 base kept in %s, in %dm%02ds\n' "$me" "$base" \
             $((SECONDS / 60)) $((SECONDS % 60))
         exit 0
