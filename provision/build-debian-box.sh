@@ -258,7 +258,7 @@ if [ -n "$cross_tgz" ]; then
         else
             rm -f "$archive" "$archive.sha256"
             cp "$sources/$lock_file" "$rootfs$stage/sources/"
-            grep '^zlib ' "$here/floor-libs.lock" | while read -r _n _v _s file _p; do
+            grep -v '^#' "$here/floor-libs.lock" | while read -r _n _v _s file _p; do
                 cp "$sources/$file" "$rootfs$stage/sources/"
             done
             in_root bash "$stage/aarch64/cross-build-cpython.sh" "$spec" "$stage/sources" \
@@ -272,6 +272,9 @@ if [ -n "$cross_tgz" ]; then
         cp "$rootfs/opt/cross/aarch64/$lib"/_sysconfigdata__linux_aarch64-linux-gnu.py \
             "$rootfs/$lib/"
     done
+    # The aarch64 floor libraries (cross-built for the CPythons above, only when they were not
+    # cached) are linked into them: the box is the same either way.
+    rm -rf "$rootfs/opt/cross/deps"
     # floor-install builds x86_64 ports: not for aarch64 builds yet. (The link to the x86_64
     # one goes first: it names a path of the box, absent on the host.)
     rm -f "$rootfs/usr/local/bin/floor-install"

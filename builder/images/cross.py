@@ -16,11 +16,11 @@ from .floor import AARCH64_PIN, fetch
 PIN = AARCH64_PIN  # the glibc 2.17 aarch64 sysroot (the test box takes its run-time libraries)
 
 # What makes an aarch64 CPython: the scripts and locks below (the compilers' wrappers include
-# floor-compat.h), the toolchain pin and the suite (its gcc-aarch64-linux-gnu). A box rebuilt
-# for any other reason reuses them.
+# floor-compat.h; build-floor-libs.sh cross-builds the libraries it links), the toolchain pin
+# and the suite (its gcc-aarch64-linux-gnu). A box rebuilt for any other reason reuses them.
 MADE_BY = ("aarch64/cross-build-cpython.sh", "aarch64/install-cross-compilers.sh",
-           "aarch64/install-cross-toolchain.sh", "floor-compat.h", "lib.sh", "pythons.lock",
-           "floor-libs.lock")
+           "aarch64/install-cross-toolchain.sh", "build-floor-libs.sh", "floor-compat.h",
+           "lib.sh", "pythons.lock", "floor-libs.lock")
 
 
 def pythons_dir(suite="bullseye"):

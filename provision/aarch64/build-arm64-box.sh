@@ -135,10 +135,14 @@ tar -xzOf "$tgz" package/aarch64-unknown-linux-gnu.tar.xz |
 "$here/floor-python.sh" "$rootfs" "$out/sysroot" "${pythons_in_root[@]}"
 rm -rf "$out/sysroot"
 
-step "self check (qemu-user): each CPython with pip, each floor217 copy on glibc 2.17"
+step "self check (qemu-user): each CPython, pip and its modules; each floor217 copy on glibc 2.17"
+# What pip (ssl, hashlib) and test suites (ctypes, bz2, lzma) use, each made to work once.
+check="import sys, zlib, bz2, lzma, hashlib, ssl, ctypes, pip
+ssl.create_default_context(); hashlib.sha256(b'').hexdigest(); lzma.compress(bz2.compress(b''))
+assert ctypes.CDLL(None).strlen(b'abc') == 3
+print(sys.version.split()[0], 'pip', pip.__version__, ssl.OPENSSL_VERSION)"
 for python in "${pythons_in_root[@]}"; do
-    "$here/../run-in-chroot.sh" "$rootfs" "$python" -c \
-        "import sys, zlib, pip; print(sys.version.split()[0], 'pip', pip.__version__)"
+    "$here/../run-in-chroot.sh" "$rootfs" "$python" -c "$check"
     libc=$("$here/../run-in-chroot.sh" "$rootfs" "$python-floor217" -c \
         'import os; print(os.confstr("CS_GNU_LIBC_VERSION"))')
     [ "$libc" = "glibc 2.17" ] || die "$me: $python-floor217 runs on $libc, not glibc 2.17"

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Cross-build one CPython for aarch64 at the glibc 2.17 floor, from a pinned source tarball, with
-# the wrappers of install-cross-toolchain.sh; zlib (floor-libs.lock) is cross-built and linked in.
+# the wrappers of install-cross-toolchain.sh; the floor libraries (floor-libs.lock: zlib, bzip2,
+# liblzma, libffi, OpenSSL) are cross-built first (build-floor-libs.sh --host) and linked in
+# statically, as on x86_64.
 # Usage: cross-build-cpython.sh VERSION SOURCES_DIR FLOOR_PREFIX BUILD_PYTHON DESTDIR
 #   VERSION       a version of provision/pythons.lock, e.g. 3.11.2
-#   SOURCES_DIR   holds its tarball and zlib's, named as in pythons.lock and floor-libs.lock
+#   SOURCES_DIR   holds its tarball and the libraries', named as in pythons.lock and
+#                 floor-libs.lock
 #   FLOOR_PREFIX  where install-cross-toolchain.sh put bin/aarch64-linux-gnu-gcc and sysroot
 #   BUILD_PYTHON  a native python of the same X.Y (configure's --with-build-python)
 #   DESTDIR       the result lands in DESTDIR/opt/_internal/cpython-VERSION (copy it to the
 #                 aarch64 machine's /); its lib/pythonX.Y holds the _sysconfigdata that cross
 #                 builds of extensions read
-# Runs on the host or in an x86_64 guest; needs make. The ctypes, ssl, sqlite3, bz2, lzma,
-# readline, curses, dbm and uuid modules are left out (their libraries are not cross-built yet).
+# Runs on the host or in an x86_64 guest; needs make and perl. The sqlite3, readline, curses, dbm
+# and uuid modules are left out, as on x86_64 (the floor does not build their libraries).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -30,23 +33,14 @@ short=${version%.*}
     die "$me: $build_python is not a Python $short"
 
 lock_entry "$version" "$here/../pythons.lock"
-zlib_line=$(grep '^zlib ' "$here/../floor-libs.lock")
-read -r _name _zversion zlib_sha256 zlib_file _pool <<< "$zlib_line"
-# The checksums are checked before anything is unpacked.
+# The checksum is checked before anything is unpacked (the libraries': build-floor-libs.sh).
 echo "$lock_sha256  $sources/$lock_file" | sha256sum -c --quiet - ||
     die "$me: $lock_file does not match its sha256 in pythons.lock"
-echo "$zlib_sha256  $sources/$zlib_file" | sha256sum -c --quiet - ||
-    die "$me: $zlib_file does not match its sha256 in floor-libs.lock"
+sh "$here/../build-floor-libs.sh" --host "$triplet" "$floor" "$sources"
+deps=$floor/deps
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-deps=$work/deps
-mkdir -p "$work/zlib" "$deps"
-tar -xf "$sources/$zlib_file" -C "$work/zlib" --strip-components=1
-(cd "$work/zlib" && CC=$cc CFLAGS="-O2 -fPIC" ./configure --static --prefix="$deps" &&
-    make -j"$(nproc)" && make install) > "$work/zlib.log" 2>&1 ||
-    { tail -n 40 "$work/zlib.log" >&2; exit 1; }
-
 prefix=/opt/_internal/cpython-$version
 mkdir -p "$work/src"
 tar -xf "$sources/$lock_file" -C "$work/src" --strip-components=1
@@ -56,22 +50,26 @@ tar -xf "$sources/$lock_file" -C "$work/src" --strip-components=1
     cd "$work/src"
     ./configure --host=$triplet --build=x86_64-linux-gnu --prefix="$prefix" \
         --with-build-python="$build_python" --disable-shared --with-ensurepip=no \
-        --disable-test-modules CC="$cc" CXX="$floor/bin/$triplet-g++" \
+        --disable-test-modules --with-openssl="$deps" CC="$cc" CXX="$floor/bin/$triplet-g++" \
         AR=$triplet-ar READELF=$triplet-readelf \
         CFLAGS="-O2 -g0" CPPFLAGS="-I$deps/include" LDFLAGS="-L$deps/lib -Wl,--strip-all" \
         PKG_CONFIG_LIBDIR="$deps/lib/pkgconfig" PKG_CONFIG_PATH="" \
         ac_cv_file__dev_ptmx=yes ac_cv_file__dev_ptc=no ac_cv_buggy_getaddrinfo=no \
         py_cv_module__curses=n/a py_cv_module__curses_panel=n/a py_cv_module_readline=n/a \
         py_cv_module__dbm=n/a py_cv_module__gdbm=n/a py_cv_module__tkinter=n/a \
-        py_cv_module__uuid=n/a py_cv_module__ctypes=n/a py_cv_module__ssl=n/a \
-        py_cv_module__hashlib=n/a py_cv_module__sqlite3=n/a py_cv_module__bz2=n/a \
-        py_cv_module__lzma=n/a > "$work/configure.log" 2>&1 ||
+        py_cv_module__uuid=n/a py_cv_module__sqlite3=n/a > "$work/configure.log" 2>&1 ||
         { tail -n 40 "$work/configure.log" >&2; exit 1; }
     make -j"$(nproc)" > "$work/make.log" 2>&1 || { tail -n 60 "$work/make.log" >&2; exit 1; }
     make install DESTDIR="$destdir" > "$work/install.log" 2>&1 ||
         { tail -n 40 "$work/install.log" >&2; exit 1; }
 )
 rm -rf "$destdir$prefix/lib/python$short/test"
+# configure leaves out a module whose library it could not link: that must fail here, not as an
+# ImportError in a user's test on aarch64.
+for module in _ssl _hashlib _ctypes _bz2 _lzma zlib; do
+    [ -n "$(find "$destdir$prefix/lib/python$short/lib-dynload" -name "$module.*.so")" ] ||
+        die "$me: CPython $version was built without $module (see its configure output)"
+done
 ln -sf "python$short" "$destdir$prefix/bin/python"
 ln -sf "python$short" "$destdir$prefix/bin/python3"
 file "$destdir$prefix/bin/python$short"

@@ -1,9 +1,10 @@
 """aarch64 with real VMs: `vmwheel build msgpack --archs aarch64` (cp311 only, the slim table)
 compiles in the x86_64 cross VM at the glibc 2.17 floor, repairs for manylinux2014_aarch64,
-then tests the wheel on a real aarch64 kernel (the arm64 VM under TCG) and imports it there under
-glibc 2.17's loader (an interpreter copy whose ELF interpreter it is). report.json names both
-machines; before-all saw the cross compiler and the cross marker. Then C++ the same way: the
-cross g++ links libstdc++ statically, and the wheel passes the floor proof on aarch64.
+then tests the wheel on a real aarch64 kernel (the arm64 VM under TCG, with a test-requires from
+the index) and imports it there under glibc 2.17's loader (an interpreter copy whose ELF
+interpreter it is). report.json names both machines; before-all saw the cross compiler and the
+cross marker. Then C++ the same way: the cross g++ links libstdc++ statically, and the wheel
+passes the floor proof on aarch64.
 """
 
 import io
@@ -27,7 +28,11 @@ def test_msgpack_for_aarch64_is_cross_built_then_tested_and_proven_on_aarch64(tm
     out = tmp_path / "wheelhouse"
     res = vm.run(vm.BIN / "vmwheel", "build", "msgpack", "--archs", "aarch64",
                  "--build", "cp311-*", "--output-dir", out,
-                 "--before-all", 'echo "cross=$VMWHEEL_CROSS cc=$CC"')
+                 "--before-all", 'echo "cross=$VMWHEEL_CROSS cc=$CC"',
+                 # From the index on aarch64: its CPython's ssl and hashlib at work.
+                 "--test-requires", "iniconfig",
+                 "--test-command", "python -c 'import iniconfig, msgpack; "
+                                   "print(\"deps ok\", msgpack.version)'")
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     report = json.loads((out / "report.json").read_text())
     assert report["machines"] == [{"name": MACHINE, "box": f"vmwheel/{MACHINE}",
@@ -59,6 +64,7 @@ def test_msgpack_for_aarch64_is_cross_built_then_tested_and_proven_on_aarch64(tm
     assert "cross=aarch64 cc=/opt/cross/bin/aarch64-linux-gnu-gcc" in hook
     test_log = (out / "logs" / MACHINE / "cp311-cp311.log").read_text()
     assert "python3.11-floor217" in test_log
+    assert "deps ok (1, " in test_log, test_log[-2000:]
 
 
 def test_cxx_for_aarch64_links_libstdcxx_statically_and_passes_the_floor_proof(tmp_path):

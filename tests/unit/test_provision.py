@@ -65,6 +65,22 @@ def test_lock_entry_refuses_a_version_that_is_not_pinned():
     assert res.returncode == 1 and "CPython 3.99.0 is not in" in res.stderr
 
 
+def test_floor_libs_cross_build_only_for_a_known_target_and_toolchain(tmp_path):
+    """build-floor-libs.sh --host: an unknown target and a missing cross compiler are refused in
+    one line each, before anything is unpacked or built."""
+    script = str(PROVISION / "build-floor-libs.sh")
+    res = subprocess.run(["sh", script, "--host", "riscv64-linux-gnu", str(tmp_path), "src"],
+                         capture_output=True, text=True)
+    assert res.returncode == 1
+    assert res.stderr == "build-floor-libs.sh: --host: only aarch64-linux-gnu is known\n"
+    res = subprocess.run(["sh", script, "--host", "aarch64-linux-gnu", str(tmp_path), "src"],
+                         capture_output=True, text=True)
+    assert res.returncode == 1
+    assert res.stderr == (f"build-floor-libs.sh: no floor compiler at {tmp_path}/bin/"
+                          "aarch64-linux-gnu-gcc (run aarch64/install-cross-toolchain.sh first)\n")
+    assert list(tmp_path.iterdir()) == []
+
+
 def plan(*args, **env):
     res = subprocess.run(["sh", str(PROVISION / "install-toolchain.sh"), "--dry-run", *args],
                          capture_output=True, text=True, env=dict(os.environ, **env))
