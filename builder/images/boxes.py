@@ -207,8 +207,8 @@ def install(spec, out, pythons=None):
                                                                if pythons else {}))))
     # Only the newest build of each machine is kept.
     for stale in _builds_of(spec, cache_dir() / "boxes"):
-        if stale != out:
-            shutil.rmtree(stale, ignore_errors=True)
+        if stale != out:  # an older build's dir may hold a killed build's root file system
+            rootfs.remove(stale)
     log.say(f"box {spec.box} added")
 
 
