@@ -169,7 +169,7 @@ class Builder:
             command = f"{q(w.python)} -m build --wheel --outdir {q(w.dir)}/dist ."
         else:
             command = f"{q(w.python)} -m pip wheel --no-deps -w {q(w.dir)}/dist ."
-        self.run("build", command, w.log, cwd=w.dir / "src",
+        self.run("build", command + w.build_args, w.log, cwd=w.dir / "src",
                  env=dict(w.path_env, TMPDIR=str(w.dir / "tmp")))
         w.built = self._one_file(w.dir / "dist", w.log)
 

@@ -10,6 +10,7 @@ and fetched into the wheelhouse: only tested wheels reach it.
 """
 
 from ..transport.shell import q
+from . import crossfiles
 from .work import Stage, StageFailed
 
 CROSS_DIR = "/opt/cross"  # the cross box's toolchain; aarch64 CPythons under CROSS_DIR/aarch64
@@ -33,7 +34,8 @@ def env(target_prefix, python, user_cppflags=""):
     # (the environment option) follows.
     cppflags = f"-I{target_prefix}/include/python{python} {user_cppflags}".strip()
     return {"_PYTHON_HOST_PLATFORM": "linux-aarch64",
-            "_PYTHON_SYSCONFIGDATA_NAME": SYSCONFIGDATA, "CPPFLAGS": cppflags}
+            "_PYTHON_SYSCONFIGDATA_NAME": SYSCONFIGDATA, "CPPFLAGS": cppflags,
+            crossfiles.PREFIX_VAR: target_prefix}
 
 
 def interpreter_env(remote, python_root, base):
@@ -66,7 +68,9 @@ def place(builder, w):
 def split(stages):
     """(build side, test side) of the native stage list `stages`."""
     by = {s.name: s for s in stages}
-    build = [by[n] for n in ("prepare", "before-build", "build", "repair")]
+    files = Stage("cross-files", lambda b, w: crossfiles.prepare(b, w, CROSS_DIR, TRIPLET,
+                                                                  "aarch64"), crossfiles.wanted)
+    build = [by["prepare"], files] + [by[n] for n in ("before-build", "build", "repair")]
     build += [Stage("platform", check_platform, lambda b, w: not w.pure)]
     build += [by[n] for n in ("show", "hash", "fetch")]
     test = [Stage("place", place)] + [by[n] for n in ("test", "floor", "hash", "fetch")]

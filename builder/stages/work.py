@@ -45,6 +45,7 @@ class Work:
     path_env: dict  # its bin dir first on PATH, for hooks and tests
     built: str = ""  # the wheel the build made
     repaired: str = ""  # the wheel after repair
+    build_args: str = ""  # added to the build command (a cross build's meson cross file)
 
     @property
     def python(self):

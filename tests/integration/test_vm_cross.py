@@ -16,7 +16,7 @@ from elftools.elf.elffile import ELFFile
 
 from tests.integration import test_vm_build as vm
 from tests.integration.test_vm_musl import elf_facts
-from tests.support.projects import write_floor_probe
+from tests.support.projects import write_backend_project, write_floor_probe
 
 pytestmark = pytest.mark.vm
 MACHINE = "manylinux2014-aarch64"
@@ -110,3 +110,40 @@ def test_cxx_for_aarch64_links_libstdcxx_statically_and_passes_the_floor_proof(t
             assert glibc and max(glibc) <= (2, 17), (name, versions)
     test_log = (out / "logs" / MACHINE / "cp311-cp311.log").read_text()
     assert "C++ ok no words" in test_log, test_log[-2000:]
+
+
+def test_scikit_build_core_and_meson_python_cross_build_with_the_files_vmwheel_writes(tmp_path):
+    """A CMake (scikit-build-core) and a Meson (meson-python) project with a C module, each
+    built for aarch64 cp311 with no setting: the cross VM writes a toolchain file and a cross
+    file (README: aarch64), installs a native cmake and ninja, and the module comes out AArch64
+    with the aarch64 extension suffix, at most GLIBC_2.17, in a manylinux2014_aarch64 wheel
+    that imports and runs in the aarch64 VM and under glibc 2.17's loader there."""
+    vm.build_box(MACHINE)
+    for backend, name in (("scikit-build-core", "skbprobe"), ("meson-python", "mesonprobe")):
+        project = write_backend_project(tmp_path, backend, name)
+        out = tmp_path / f"wheelhouse-{name}"
+        check = f"import {name}; print('machine', {name}.machine())"
+        res = vm.run(vm.BIN / "vmwheel", "build", project, "--archs", "aarch64",
+                     "--build", "cp311-*", "--output-dir", out,
+                     "--test-command", f'python -c "{check}"')
+        assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+        report = json.loads((out / "report.json").read_text())
+        (entry,) = [e for e in report["interpreters"] if e["status"] == "built"]
+        assert (entry["built_on"], entry["tested_on"]) == (f"{CROSS} (x86_64)",
+                                                           f"{MACHINE} (aarch64)")
+        assert entry["floor_proof"] == "imported under glibc 2.17"
+        assert "cross-files" in entry["durations"], entry["durations"]
+        assert entry["wheel"].endswith("-cp311-cp311-manylinux2014_aarch64."
+                                       "manylinux_2_17_aarch64.whl"), entry["wheel"]
+        with zipfile.ZipFile(out / entry["wheel"]) as whl:
+            (so,) = [n for n in whl.namelist() if n.endswith(".so")]
+            data = whl.read(so)
+        assert so == f"{name}/_core.cpython-311-aarch64-linux-gnu.so", so
+        assert ELFFile(io.BytesIO(data))["e_machine"] == "EM_AARCH64"
+        newest = max(tuple(int(x) for x in v[6:].split("."))
+                     for v in elf_facts(data)[1] if v.startswith("GLIBC_2"))
+        assert newest <= (2, 17), (so, newest)
+        build_log = (out / "logs" / CROSS / "cp311-cp311.log").read_text()
+        assert "cross/toolchain.cmake" in build_log and "meson-cross.ini" in build_log
+        test_log = (out / "logs" / MACHINE / "cp311-cp311.log").read_text()
+        assert "machine ('aarch64', '3.11.2'" in test_log, test_log[-2000:]

@@ -3,6 +3,7 @@ it (`make_sdist`, .tar.gz or .zip). Every test that needs a package to build, re
 upload makes it here."""
 
 import io
+import subprocess
 import tarfile
 import textwrap
 import time
@@ -265,3 +266,56 @@ def write_ffi_probe(dest):
              "libraries=['ffi'])])\n")
     return write_project(dest, "ffiprobe", c_source=FFI_PROBE_C, files={"setup.py": setup},
                          dirname="ffiprobe")
+
+
+# A package `name` whose C module `_core` is built by CMake (scikit-build-core) or Meson
+# (meson-python): machine() says the architecture it was compiled for, the PY_VERSION of the
+# headers it saw and the pid (a libc call, for the symbol versions).
+BACKEND_C = """
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <unistd.h>
+#ifdef __aarch64__
+#define MACHINE "aarch64"
+#else
+#define MACHINE "other"
+#endif
+static PyObject *machine(PyObject *self, PyObject *args) {
+    return Py_BuildValue("ssl", MACHINE, PY_VERSION, (long)getpid());
+}
+static PyMethodDef methods[] = {{"machine", machine, METH_NOARGS, ""}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef mod = {PyModuleDef_HEAD_INIT, "_core", NULL, -1, methods};
+PyMODINIT_FUNC PyInit__core(void) { return PyModule_Create(&mod); }
+"""
+BACKEND_FILES = {
+    "scikit-build-core": ('requires = ["scikit-build-core"]\n'
+                          'build-backend = "scikit_build_core.build"\n', "CMakeLists.txt", """\
+        cmake_minimum_required(VERSION 3.15...4.1)
+        project({name} LANGUAGES C)
+        find_package(Python COMPONENTS Interpreter Development.Module REQUIRED)
+        python_add_library(_core MODULE {name}/core.c WITH_SOABI)
+        install(TARGETS _core DESTINATION {name})
+        """),
+    "meson-python": ('requires = ["meson-python"]\nbuild-backend = "mesonpy"\n', "meson.build",
+                     """\
+        project('{name}', 'c')
+        py = import('python').find_installation(pure: false)
+        py.extension_module('_core', '{name}/core.c', install: true, subdir: '{name}')
+        py.install_sources('{name}/__init__.py', subdir: '{name}')
+        """),
+}
+
+
+def write_backend_project(dest, backend, name):
+    """Package `name` (BACKEND_C as `name._core`) built by `backend` ("scikit-build-core" or
+    "meson-python") in dest/name; a git repository with one commit (meson-python's sdist is
+    `meson dist`, which takes what git has). Returns the dir."""
+    requires, build_file, build_text = BACKEND_FILES[backend]
+    pyproject = f'[build-system]\n{requires}\n[project]\nname = "{name}"\nversion = "1.0"\n'
+    root = write_project(dest, name, c_source=None, dirname=name, files={
+        "pyproject.toml": pyproject, f"{name}/__init__.py": "from ._core import machine\n",
+        f"{name}/core.c": BACKEND_C, build_file: textwrap.dedent(build_text).format(name=name)})
+    git = ["git", "-c", "user.name=vmwheel", "-c", "user.email=vmwheel@localhost", "-C", root]
+    for args in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "sample"]):
+        subprocess.run(git + args, check=True, capture_output=True)
+    return root

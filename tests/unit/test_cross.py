@@ -59,8 +59,8 @@ def test_the_build_side_gets_the_cross_compilers_and_the_target_headers_first():
 
 def test_the_stages_split_so_that_only_a_tested_wheel_reaches_the_wheelhouse():
     built, tested = cross.split(build.STAGES)
-    assert [s.name for s in built] == ["prepare", "before-build", "build", "repair", "platform",
-                                       "show", "hash", "fetch"]
+    assert [s.name for s in built] == ["prepare", "cross-files", "before-build", "build",
+                                       "repair", "platform", "show", "hash", "fetch"]
     assert [s.name for s in tested] == ["place", "test", "floor", "hash", "fetch"]
 
 
