@@ -141,8 +141,10 @@ def from_directory(path, workdir):
 def pip_download(requirement, dest, python=None):
     """Download the sdist of `requirement` into `dest`; return its path or raise."""
     shutil.rmtree(dest, ignore_errors=True)
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary=:all:",
-           "-q", "-d", str(dest), requirement]
+    # Only the package itself as an sdist: pip prepares its metadata in an isolated build, whose
+    # requirements (Cython...) may come as wheels rather than be compiled here.
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps",
+           f"--no-binary={Requirement(requirement).name}", "-q", "-d", str(dest), requirement]
     if python:
         cmd += ["--python-version", python]
     res = subprocess.run(cmd, capture_output=True, text=True)
