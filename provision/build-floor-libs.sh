@@ -30,12 +30,12 @@ cc=$floor/bin/${host:+$host-}gcc
 ar=ar ranlib=ranlib cross="" ossl=""
 if [ -n "$host" ]; then
     ar=$host-ar ranlib=$host-ranlib cross=--host=$host ossl=linux-aarch64
-    command -v "$ar" >/dev/null || die "$me: $ar is missing (apt-get install binutils-$host)"
 fi
 deps=$floor/deps
 maker=install-floor-toolchain.sh
 [ -z "$host" ] || maker=aarch64/install-cross-toolchain.sh
 [ -x "$cc" ] || die "$me: no floor compiler at $cc (run $maker first)"
+command -v "$ar" >/dev/null || die "$me: $ar is missing (apt-get install binutils-$host)"
 [ -r "$lock" ] || die "$me: cannot read $lock"
 jobs=$(nproc)
 recipe=$(sha256sum "$0")
