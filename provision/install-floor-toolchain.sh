@@ -6,6 +6,10 @@
 #   SHA512_B64     its sha512 in base64, as in npm's integrity (a sha512- prefix is accepted)
 #   PREFIX         where PREFIX/sysroot and PREFIX/bin/{gcc,cc,g++,c++,floor-run} go
 # Runs on the host or in a guest (as any user who may write PREFIX); needs gcc, g++, tar, xz.
+# The machine's own arch picks the package: x86_64 (the boxes), or aarch64 (the aarch64 test
+# box, for build-on = emulated; there it runs under qemu-user when the box is built, with the
+# package @napi-rs/cross-toolchain-x64-target-aarch64, whose sysroot is aarch64's; no floor-run
+# there: that loader segfaults when started by hand, see aarch64/floor-python.sh).
 # Idempotent: a sysroot already unpacked from the same checksum is kept, wrappers are rewritten.
 # POSIX sh: like the guest scripts it may run where bash is not the shell at hand; no pipes,
 # so no pipefail is needed.
@@ -16,8 +20,13 @@ need_args "$#" 3 3
 tgz=$1
 want=${2#sha512-}
 me=install-floor-toolchain.sh
-inner=package/x86_64-unknown-linux-gnu.tar.xz
-member=./x86_64-unknown-linux-gnu/sysroot
+case $(uname -m) in
+    x86_64) arch=x86_64 libdir=lib64 loader=ld-linux-x86-64.so.2 ;;
+    aarch64) arch=aarch64 libdir=lib loader=ld-linux-aarch64.so.1 ;;
+    *) die "$me: no glibc 2.17 floor package for $(uname -m)" ;;
+esac
+inner=package/$arch-unknown-linux-gnu.tar.xz
+member=./$arch-unknown-linux-gnu/sysroot
 
 [ -r "$tgz" ] || die "$me: cannot read $tgz"
 for tool in tar xz sha512sum base64 od /usr/bin/gcc /usr/bin/g++; do
@@ -49,14 +58,14 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$got_hex" ]; then
     rm -f "$work"/sysroot/lib/libstdc++.so "$work"/sysroot/lib/libstdc++.a \
         "$work"/sysroot/lib/libstdc++.la "$work"/sysroot/lib/libstdc++*.py \
         "$work/sysroot/lib/libsupc++.a" "$work/sysroot/lib/libsupc++.la"
-    [ -x "$work/sysroot/lib64/ld-linux-x86-64.so.2" ] || die "$me: no glibc loader in $tgz"
+    [ -x "$work/sysroot/$libdir/$loader" ] || die "$me: no glibc loader in $tgz"
     printf '%s\n' "$got_hex" > "$work/sysroot/.floor-sha512"
     rm -rf "$sysroot"
     mv "$work/sysroot" "$sysroot"
 fi
 
 # The wrappers. --sysroot alone is not enough: Debian's gcc searches its multiarch directories
-# (/usr/lib/x86_64-linux-gnu) first and would link the host glibc; -B and -L put the sysroot's
+# (/usr/lib/<arch>-linux-gnu) first and would link the host glibc; -B and -L put the sysroot's
 # crt files and libraries ahead of them. PREFIX/ports is where floor-install puts system
 # libraries built with these wrappers: searched after the sysroot, before the compiler's own.
 mkdir -p "$prefix/bin"
@@ -68,8 +77,8 @@ write_wrapper() {  # write_wrapper NAME COMPILER EXTRA_FLAGS...
         echo "# Written by $me: $_compiler against the glibc 2.17 sysroot."
         echo "S='$sysroot'"
         echo "P='$prefix/ports'"
-        echo "exec $_compiler --sysroot=\"\$S\" -B\"\$S/usr/lib64/\" -L\"\$S/usr/lib64\"" \
-            "-L\"\$S/lib64\" -idirafter \"\$P/include\" -L\"\$P/lib\"" \
+        echo "exec $_compiler --sysroot=\"\$S\" -B\"\$S/usr/$libdir/\" -L\"\$S/usr/$libdir\"" \
+            "-L\"\$S/$libdir\" -idirafter \"\$P/include\" -L\"\$P/lib\"" \
             "-Wl,-rpath-link,\"\$P/lib\" $* \"\$@\""
     } > "$prefix/bin/$_name.tmp"
     chmod 755 "$prefix/bin/$_name.tmp"
@@ -105,11 +114,15 @@ write_wrapper c++ /usr/bin/g++ -static-libstdc++ $cxx_flags
 # pypa's devtoolset gets there with the old shared libstdc++ plus a libstdc++_nonshared.a made
 # for it; no such archive exists for this gcc, so the floor links all of libstdc++ statically.
 printf '%s\n' "/* Written by $me: -lstdc++ at the floor is the static libstdc++. */" \
-    "INPUT ( -l:libstdc++.a AS_NEEDED ( -lm -lpthread ) )" > "$sysroot/usr/lib64/libstdc++.so.tmp"
-mv "$sysroot/usr/lib64/libstdc++.so.tmp" "$sysroot/usr/lib64/libstdc++.so"
+    "INPUT ( -l:libstdc++.a AS_NEEDED ( -lm -lpthread ) )" > "$sysroot/usr/$libdir/libstdc++.so.tmp"
+mv "$sysroot/usr/$libdir/libstdc++.so.tmp" "$sysroot/usr/$libdir/libstdc++.so"
 
 # floor-run PROGRAM [ARGS...]: run PROGRAM (a path) under the sysroot's own 2.17 loader. PIE
 # executables crash under an explicitly started old ld.so: link test programs with -no-pie.
+if [ "$arch" != x86_64 ]; then
+    echo "floor toolchain (glibc 2.17, $arch) in $prefix"
+    exit 0
+fi
 {
     echo '#!/bin/sh'
     echo "# Written by $me: run a program under the glibc 2.17 loader of the sysroot."

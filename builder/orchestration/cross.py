@@ -1,16 +1,21 @@
-"""A machine whose wheels another machine compiles (aarch64): two sessions, one after the other.
+"""A machine whose wheels another machine compiles (aarch64): sessions one after the other.
 
-First its build machine (the cross VM, x86_64) builds every pending interpreter up to a repaired,
-hashed wheel fetched into a staging dir on the host; then its own VM (aarch64) gets each of those
-wheels back, tests it, proves it at the floor and only then fetches it into the wheelhouse
-(stages/cross.py). A wheel whose test VM never came up is failed, never delivered untested.
+With build-on = cross (the default), first its build machine (the cross VM, x86_64) builds every
+pending interpreter up to a repaired, hashed wheel fetched into a staging dir on the host; then
+its own VM (aarch64) gets each of those wheels back, tests it, proves it at the floor and only
+then fetches it into the wheelhouse (stages/cross.py). With build-on = emulated, its own VM
+compiles first (slow: under TCG) and hands each wheel over unrepaired, the cross VM repairs it
+with its auditwheel, and its own VM tests it: three sessions. A wheel whose test VM never came
+up is failed, never delivered untested.
 """
 
+import enum
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import ConfigurationError
 from ..model.machine import load_table
 from ..model.result import Status
 from ..output.wheelhouse import Wheelhouse
@@ -19,23 +24,42 @@ from ..stages import build as native
 from ..stages import cross as cross_stages
 
 
+class Role(enum.Enum):
+    CROSS = "cross-compile and repair"  # the cross VM, build-on = cross
+    COMPILE = "compile"  # the target's own VM, build-on = emulated
+    REPAIR = "repair"  # the cross VM, build-on = emulated
+    TEST = "test"  # the target's own VM, always last
+
+
 @dataclass(frozen=True)
 class Side:
-    """One of the two sessions: `builds` (the cross VM) or tests (the target's VM)."""
+    """One of the sessions: what `role` does, with wheels `staged` by the session before it,
+    fetched into `staging` (the wheelhouse for TEST)."""
 
-    staging: Path
-    builds: bool
-    target: str = ""  # the platform the build side must repair for
+    role: Role
+    staging: Path = None
+    staged: Path = None
+    target: str = ""  # the platform repair must give
+
+    @property
+    def builds(self):
+        """True for the session that compiles: it runs before-all."""
+        return self.role in (Role.CROSS, Role.COMPILE)
 
     def configure(self, builder, remote, python_root):
         build, test = cross_stages.split(native.STAGES)
-        if self.builds:
-            builder.stages, builder.target = build, self.target
+        compiled, repair = cross_stages.emulated(native.STAGES)
+        builder.stages = {Role.CROSS: build, Role.COMPILE: compiled, Role.REPAIR: repair,
+                          Role.TEST: test}[self.role]
+        builder.target, builder.staged = self.target, self.staged
+        if self.role == Role.CROSS:
             builder.env = dict(cross_stages.hook_env(), **builder.env)  # the user's env wins
             builder.interp_env = cross_stages.interpreter_env(remote, python_root, builder.env)
+        elif self.role == Role.COMPILE:  # its logs beside the test's, which come after
+            builder.env = dict(cross_stages.native_env(), **builder.env)
+            builder.log_dir = builder.log_dir.with_name(builder.log_dir.name + "-build")
+        if self.role != Role.TEST:
             builder.wheelhouse = Wheelhouse(self.staging)
-        else:
-            builder.stages, builder.staged = test, self.staging
 
 
 def builder_spec(spec, opts):
@@ -43,17 +67,39 @@ def builder_spec(spec, opts):
     return load_table().builder_of(spec).sized(opts["memory"], opts["cpus"])
 
 
+def check(opts):
+    """Refuse what build-on = emulated cannot do yet, before any VM boots."""
+    if opts["build-on"] == "emulated" and "floor-install" in (opts["before-all"] or ""):
+        raise ConfigurationError(
+            "floor-install inside the aarch64 guest (build-on = emulated) is not there yet",
+            "build system libraries from source in before-all, or use build-on = cross "
+            "(README: aarch64)")
+
+
 def build_and_test(run, test_host, planned):
-    """`run.build_on` the cross VM with the build side, then the test VM with the test side."""
+    """The sessions of run.opts["build-on"], each `run.build_on` one host with one Side."""
+    check(run.opts)
     build_host = run.vm(builder_spec(test_host.spec, run.opts))
-    staging = Path(tempfile.mkdtemp(prefix="cross-", dir=ensure_dir(cache_dir() / "work")))
+    target = test_host.spec.platform
+    if run.opts["build-on"] == "emulated":
+        steps = [(test_host, Role.COMPILE), (build_host, Role.REPAIR)]
+    else:
+        steps = [(build_host, Role.CROSS)]
+    steps.append((test_host, Role.TEST))
+    work = ensure_dir(cache_dir() / "work")
+    dirs = [Path(tempfile.mkdtemp(prefix="cross-", dir=work)) for _ in steps[:-1]]
     try:
-        run.build_on(build_host, planned, Side(staging, True, test_host.spec.platform))
-        compiled = [r for r in planned
-                    if r.status == Status.BUILT and r.wheel and (staging / r.wheel).is_file()]
-        for r in compiled:  # to be tested: pending again, with the wheel it has
-            r.status = Status.PENDING
-        if compiled:
-            run.build_on(test_host, planned, Side(staging, False))
+        staged = None
+        for (host, role), staging in zip(steps, dirs + [None]):
+            if role != steps[0][1]:  # compiled before: pending again, with the wheel it has
+                ready = [r for r in planned if r.status == Status.BUILT and r.wheel
+                         and (staged / r.wheel).is_file()]
+                if not ready:
+                    break
+                for r in ready:
+                    r.status = Status.PENDING
+            run.build_on(host, planned, Side(role, staging, staged, target))
+            staged = staging
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        for d in dirs:
+            shutil.rmtree(d, ignore_errors=True)

@@ -6,7 +6,8 @@ the cross compilers; auditwheel repairs for whatever platform the wheel's ELF sa
 auto`: on x86_64 it refuses an aarch64 name) and the result must be the target's; the wheel is
 hashed and fetched into a staging dir on the host, never the wheelhouse. On the test machine
 (the aarch64 VM), it is put back under the same name, tested, proven at the floor, hashed again
-and fetched into the wheelhouse: only tested wheels reach it.
+and fetched into the wheelhouse: only tested wheels reach it. With build-on = emulated the
+aarch64 guest compiles with its own compilers and the cross machine only repairs (`emulated`).
 """
 
 from ..transport.shell import q
@@ -51,6 +52,15 @@ def interpreter_env(remote, python_root, base):
     return of
 
 
+def native_env(floor_bin="/opt/floor/bin"):
+    """What a build inside the aarch64 guest (build-on = emulated) compiles with: the guest's
+    own gcc/g++ behind the glibc 2.17 wrappers of its box (install-floor-toolchain.sh). The
+    CPythons' sysconfig names the cross machine's compilers, which the guest does not have."""
+    cc, cxx = f"{floor_bin}/gcc", f"{floor_bin}/g++"
+    return {"CC": cc, "CXX": cxx, "LDSHARED": f"{cc} -pthread -shared",
+            "LDCXXSHARED": f"{cxx} -pthread -shared", "VMWHEEL_BUILD_ON": "emulated"}
+
+
 def check_platform(builder, w):
     """The repaired wheel must carry the target's platform (`--plat auto` may choose another)."""
     if builder.target not in w.repaired:
@@ -65,6 +75,26 @@ def place(builder, w):
     builder.remote.put(builder.staged / w.repaired, str(w.wheel))
 
 
+def unrepaired(builder, w):
+    """The compiled wheel as it is, for the machine that repairs it (build-on = emulated)."""
+    w.repaired = w.built
+    builder.check(f"cp {q(w.dir)}/dist/{q(w.built)} {q(w.dir)}/repaired/", w.log)
+
+
+def fetch_unrepaired(builder, w):
+    """Into the staging dir, unchecked: the repair that follows is what checks it."""
+    builder.wheelhouse.fetch(builder.remote, w.wheel, w.repaired, w.result.sha256,
+                             w.result.size)
+
+
+def place_built(builder, w):
+    """Put the wheel the aarch64 guest compiled where the repair stage reads it."""
+    w.built = w.repaired
+    d = q(w.dir)
+    builder.check(f"rm -rf {d} && mkdir -p {d}/dist {d}/repaired", w.log)
+    builder.remote.put(builder.staged / w.built, str(w.dir / "dist" / w.built))
+
+
 def split(stages):
     """(build side, test side) of the native stage list `stages`."""
     by = {s.name: s for s in stages}
@@ -75,3 +105,16 @@ def split(stages):
     build += [by[n] for n in ("show", "hash", "fetch")]
     test = [Stage("place", place)] + [by[n] for n in ("test", "floor", "hash", "fetch")]
     return build, test
+
+
+def emulated(stages):
+    """(compile side, repair side) of a build inside the aarch64 guest (build-on = emulated):
+    the guest compiles with its own compilers and hands the wheel over unrepaired; the cross
+    machine repairs it with its auditwheel as it repairs its own (the test side is split's)."""
+    by = {s.name: s for s in stages}
+    compiled = [by[n] for n in ("prepare", "before-build", "build")]
+    compiled += [Stage("unrepaired", unrepaired), by["hash"], Stage("fetch", fetch_unrepaired)]
+    repair = [Stage("place", place_built), by["repair"]]
+    repair += [Stage("platform", check_platform, lambda b, w: not w.pure)]
+    repair += [by[n] for n in ("show", "hash", "fetch")]
+    return compiled, repair

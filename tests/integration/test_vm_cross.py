@@ -17,7 +17,8 @@ from elftools.elf.elffile import ELFFile
 
 from tests.integration import test_vm_build as vm
 from tests.integration.test_vm_musl import elf_facts
-from tests.support.projects import write_backend_project, write_floor_probe
+from tests.support.projects import (write_backend_project, write_floor_probe,
+                                    write_runs_what_it_builds)
 
 pytestmark = pytest.mark.vm
 MACHINE = "manylinux2014-aarch64"
@@ -124,3 +125,41 @@ def test_meson_python_cross_builds_with_the_files_vmwheel_writes(tmp_path):
         assert "cross/toolchain.cmake" in build_log and "meson-cross.ini" in build_log
         test_log = (out / "logs" / MACHINE / "cp311-cp311.log").read_text()
         assert "machine ('aarch64', '3.11.2'" in test_log, test_log[-2000:]
+
+
+def test_a_package_that_runs_what_it_builds_is_built_inside_the_aarch64_guest(tmp_path):
+    """build-on = emulated: genprobe (tests/support/projects.py) compiles a program and runs it
+    while it builds, which a cross build cannot (Exec format error). The aarch64 VM compiles it
+    with its own gcc behind the glibc 2.17 wrappers (before-all sees them and the marker), the
+    cross VM repairs the wheel for manylinux2014_aarch64, the aarch64 VM tests it (the program
+    ran on aarch64) and imports it under glibc 2.17; report.json says where each happened."""
+    vm.build_box(MACHINE)
+    project = write_runs_what_it_builds(tmp_path)
+    out = tmp_path / "wheelhouse"
+    check = ("import genprobe as g; assert g.MACHINE == 'aarch64', g.MACHINE; "
+             "print('generated on', g.MACHINE, g.probe(1.0))")
+    res = vm.run(vm.BIN / "vmwheel", "build", project, "--archs", "aarch64", "--build-on",
+                 "emulated", "--build", "cp311-*", "--output-dir", out,
+                 "--before-all", 'echo "on=$VMWHEEL_BUILD_ON cc=$CC $(uname -m)"',
+                 "--test-command", f'python -c "{check}"')
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    report = json.loads((out / "report.json").read_text())
+    (entry,) = [e for e in report["interpreters"] if e["status"] == "built"]
+    assert (entry["built_on"], entry["tested_on"]) == (f"{MACHINE} (aarch64)",
+                                                       f"{MACHINE} (aarch64)")
+    assert {"build", "unrepaired", "repair", "platform", "place", "test", "floor"} <= set(
+        entry["durations"]), entry["durations"]
+    assert entry["floor_proof"] == "imported under glibc 2.17"
+    assert entry["wheel"].endswith("-cp311-cp311-manylinux2014_aarch64.manylinux_2_17_aarch64"
+                                   ".whl"), entry["wheel"]
+    with zipfile.ZipFile(out / entry["wheel"]) as whl:
+        (so,) = [n for n in whl.namelist() if n.endswith(".so")]
+        data = whl.read(so)
+    assert ELFFile(io.BytesIO(data))["e_machine"] == "EM_AARCH64"
+    assert newest_glibc(elf_facts(data)[1]) <= (2, 17), so
+    hook = (out / "logs" / MACHINE / "before-all.log").read_text()
+    assert "on=emulated cc=/opt/floor/bin/gcc aarch64" in hook, hook
+    assert "==> [build]" in (out / "logs" / f"{MACHINE}-build" / "cp311-cp311.log").read_text()
+    assert "auditwheel" in (out / "logs" / CROSS / "cp311-cp311.log").read_text()
+    test_log = (out / "logs" / MACHINE / "cp311-cp311.log").read_text()
+    assert "generated on aarch64" in test_log, test_log[-2000:]

@@ -319,3 +319,42 @@ def write_backend_project(dest, backend, name):
     for args in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "sample"]):
         subprocess.run(git + args, check=True, capture_output=True)
     return root
+
+
+# A package that runs what it compiles while it builds (as configure checks and code
+# generators do): setup.py compiles gen.c with $CC and runs it, which writes the module
+# `where.py` naming the machine it ran on. Cross-compiled, running it fails (Exec format error):
+# it builds only where it runs (build-on = emulated for aarch64). Its C extension is cprobe's
+# floor probe (fcntl64, exp, pow), so the wheel is at glibc 2.17 only if the compiler is.
+RUNS_WHAT_IT_BUILDS = {  # with project_files' pyproject.toml
+    "setup.py": textwrap.dedent("""\
+        import os, subprocess, sys
+        from setuptools import setup, Extension
+        if "bdist_wheel" in sys.argv:  # not for the sdist, made on the host
+            subprocess.run([os.environ.get("CC", "cc"), "-o", "gen", "src/gen.c"], check=True)
+            subprocess.run(["./gen", "genprobe/where.py"], check=True)
+        setup(packages=["genprobe"], ext_modules=[
+            Extension("genprobe._cprobe", ["src/cprobe.c"], libraries=["m"],
+                      define_macros=[("_FILE_OFFSET_BITS", "64")])])
+        """),
+    "genprobe/__init__.py": "from ._cprobe import probe\nfrom .where import MACHINE\n",
+    "src/gen.c": textwrap.dedent("""\
+        #include <stdio.h>
+        #include <sys/utsname.h>
+        int main(int argc, char **argv) {
+            struct utsname u;
+            FILE *f = fopen(argv[1], "w");
+            if (!f || uname(&u) != 0) return 1;
+            fprintf(f, "MACHINE = \\"%s\\"\\n", u.machine);
+            return fclose(f) != 0;
+        }
+        """),
+    "src/cprobe.c": FLOOR_PROBE["src/cprobe.c"].replace("PY_MINOR_VERSION == 11", "0"),
+    "MANIFEST.in": "include src/gen.c\n",
+}
+
+
+def write_runs_what_it_builds(dest):
+    """The genprobe project (RUNS_WHAT_IT_BUILDS) in dest/genprobe; returns that dir."""
+    return write_project(dest, "genprobe", requires_python=">=3.9", c_source=None,
+                         files=RUNS_WHAT_IT_BUILDS, dirname="genprobe")

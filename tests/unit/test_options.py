@@ -23,6 +23,7 @@ EXAMPLES = [
     ("repair-wheel-command", "cp {wheel} {dest_dir}", "cp {wheel} {dest_dir}"),
     ("test-requires", "pytest hypothesis", ["pytest", "hypothesis"]),
     ("test-command", "pytest {project}/tests", "pytest {project}/tests"),
+    ("build-on", "emulated", "emulated"),
     ("build-frontend", "build", "build"),
     ("build-timeout", "240", 240),
     ("output-dir", "dist", "dist"),

@@ -1,0 +1,56 @@
+"""The aarch64 matrix built both ways, in one run: cross-compiled on the x86_64 cross machine
+(build-on = cross) and compiled inside the aarch64 guest under TCG (build-on = emulated).
+
+    python bench/emulated.py [--requirement msgpack==1.1.2] [--build "cp311-* cp313-*"]
+
+Both runs build the same sdist for the same interpreters of manylinux2014-aarch64, repair
+with the cross machine's auditwheel and test in the aarch64 guest (so those stages cost the
+same both ways); neither reuses the other's wheels (resume=false). Prints, per run, the wall
+time and the sum of the interpreters' compile stages (`build`: pip wheel with build isolation,
+its requirements installed), and the ratios cross/emulated of both. Both boxes must be built
+(`vmwheel box build --machine manylinux2014-aarch64`). Not a test.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+MACHINE = "manylinux2014-aarch64"
+
+
+def build(req, select, build_on, out):
+    """(wall seconds, sum of the built interpreters' `build` stages, their tags)."""
+    t0 = time.monotonic()
+    subprocess.run([str(BIN / "vmwheel"), "build", req, "--archs", "aarch64", "--build-on",
+                    build_on, "--build", select, "--output-dir", str(out),
+                    "-o", "resume=false"], check=True)
+    wall = time.monotonic() - t0
+    built = [e for e in json.loads((out / "report.json").read_text())["interpreters"]
+             if e["status"] == "built"]
+    return wall, sum(e["durations"]["build"] for e in built), sorted(e["tag"] for e in built)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--requirement", default="msgpack==1.1.2")
+    ap.add_argument("--build", default="cp311-* cp313-*", help="the identifiers built")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        cross = build(args.requirement, args.build, "cross", Path(d) / "cross")
+        emulated = build(args.requirement, args.build, "emulated", Path(d) / "emulated")
+    if cross[2] != emulated[2] or not cross[2]:
+        sys.exit(f"the runs built different interpreters: {cross[2]} and {emulated[2]}")
+    print(f"\n{args.requirement} for aarch64 ({', '.join(cross[2])})")
+    for name, (wall, compiled, _) in (("cross   ", cross), ("emulated", emulated)):
+        print(f"build-on {name}: wall {wall:.1f} s, compile stages {compiled:.1f} s")
+    print(f"ratios cross/emulated: compile {cross[1] / emulated[1]:.2f}x, "
+          f"wall {cross[0] / emulated[0]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
