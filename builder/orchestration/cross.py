@@ -46,6 +46,11 @@ class Side:
         """True for the session that compiles: it runs before-all."""
         return self.role in (Role.CROSS, Role.COMPILE)
 
+    def session(self, name):
+        """What the timings and logs of this session on machine `name` are named: the compile
+        session's `<name>-build`, apart from the same machine's test session."""
+        return f"{name}-build" if self.role == Role.COMPILE else name
+
     def configure(self, builder, remote, python_root):
         build, test = cross_stages.split(native.STAGES)
         compiled, repair = cross_stages.emulated(native.STAGES)
@@ -57,7 +62,7 @@ class Side:
             builder.interp_env = cross_stages.interpreter_env(remote, python_root, builder.env)
         elif self.role == Role.COMPILE:  # its logs beside the test's, which come after
             builder.env = dict(cross_stages.native_env(), **builder.env)
-            builder.log_dir = builder.log_dir.with_name(builder.log_dir.name + "-build")
+            builder.log_dir = builder.log_dir.with_name(self.session(builder.log_dir.name))
         if self.role != Role.TEST:
             builder.wheelhouse = Wheelhouse(self.staging)
 

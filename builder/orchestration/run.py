@@ -118,6 +118,7 @@ class BuildRun:
         for r in planned:
             if r.pending:
                 self.display.stage(row(r, self.labelled), "waiting for the build host")
+        host.timings.clear()  # this session's (the aarch64 VM has two with build-on = emulated)
         try:
             while True:  # again on a fresh host while one that went away lets the rest go on
                 self.lost[host.name] = []
@@ -133,7 +134,8 @@ class BuildRun:
             fail_pending(planned, getattr(exc, "what", f"{stopped_by(exc)}; rerun to finish"))
             raise
         finally:  # boot and finish, once the session is over
-            self.timings.update({f"{k} {host.name}": v for k, v in host.timings.items()})
+            name = side.session(host.name) if side else host.name
+            self.timings.update({f"{k} {name}": v for k, v in host.timings.items()})
             fail_pending(planned, lambda r: f"no interpreter {r.tag} on the build host")
 
     def _build_in(self, host, remote, planned, net, side=None):
@@ -152,7 +154,8 @@ class BuildRun:
             side.configure(builder, remote, host.python_root)
         t0 = time.monotonic()
         builder.upload(ca)
-        self.timings[f"upload {host.name}"] = time.monotonic() - t0
+        session = side.session(host.name) if side else host.name
+        self.timings[f"upload {session}"] = time.monotonic() - t0
         command = self.opts["before-all"] if side is None or side.builds else ""
         if command:
             ensure_dir(log_dir)
@@ -169,7 +172,7 @@ class BuildRun:
         try:
             parallel.build_all(builder, remote, jobs, self.opts["parallel"] or host.cpus)
         finally:  # the wall time of the interpreters' stages, next to their own durations
-            self.timings[f"builds {host.name}"] = time.monotonic() - t0
+            self.timings[f"builds {session}"] = time.monotonic() - t0
 
     def _jobs(self, host, remote, planned, plat, side=None):
         """[(tag, python, result)] of the build host's interpreters still to build; those the

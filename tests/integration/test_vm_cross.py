@@ -4,8 +4,10 @@ statically), is repaired for manylinux2014_aarch64, then tested on a real aarch6
 arm64 VM under TCG, with a test-requires from the index) and imported there under glibc 2.17's
 loader (an interpreter copy whose ELF interpreter it is); report.json names both machines and
 before-all saw the cross compiler and the cross marker. Then a meson-python project the same
-way, with the files vmwheel writes for it. (msgpack from PyPI and a scikit-build-core project
-the same way are measured by hand: README, aarch64; CI affords these two runs.)
+way, with the files vmwheel writes for it. Last, a package that runs what it compiles while it
+builds, with build-on = emulated: compiled in the aarch64 VM, repaired on the cross VM, tested
+on aarch64. (msgpack from PyPI and a scikit-build-core project the same way are measured by
+hand: README, aarch64; CI affords these three runs.)
 """
 
 import io

@@ -101,5 +101,8 @@ def test_the_compile_session_logs_beside_the_test_session_s(tmp_path):
     b = Builder()
     sessions.Side(sessions.Role.COMPILE, tmp_path).configure(b, None, "/opt/python")
     assert b.log_dir == Path("wheelhouse/logs") / f"{TEST}-build"
+    # and report.json's timings ("boot <session>", "builds <session>", ...) the same
+    assert sessions.Side(sessions.Role.COMPILE).session(TEST) == f"{TEST}-build"
+    assert sessions.Side(sessions.Role.TEST).session(TEST) == TEST
     assert b.env["CC"] == "mine" and b.env["CXX"] == "/opt/floor/bin/g++"  # the user's wins
     assert [s.name for s in b.stages][-3:] == ["unrepaired", "hash", "fetch"]
