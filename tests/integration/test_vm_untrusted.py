@@ -317,5 +317,5 @@ def test_a_hang_a_daemon_and_a_flood_in_the_vm(tmp_path):
     assert "characters of output cut here" in flood_log and len(flood_log) < 11_000_000
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
     assert rss < 300, rss
-    print(f"hang ended at its 240 s limit; daemon + 300 MB flood: cp313 built; peak RSS {rss} "
-          f"MiB; the run {took:.0f} s")
+    print(f"hang ended at its 240 s limit; daemon + 300 MB flood: cp313 built "
+          f"({status['cp313-cp313']['durations']}); peak RSS {rss} MiB; the run {took:.0f} s")
