@@ -293,10 +293,10 @@ def test_a_test_command_that_powers_the_guest_off_fails_that_interpreter_and_the
 
 def test_a_hang_a_daemon_and_a_flood_in_the_vm(tmp_path):
     """Misbehaving before-builds in the default VM, by interpreter: cp311's hangs and ends at
-    a 240 s build-timeout (msgpack's own build stage takes up to two minutes under TCG) with one
-    line; cp313's leaves a daemon holding its output and writes
+    a 150 s build-timeout with one line; cp313's leaves a daemon holding its output and writes
     300 MB to stdout, and its stage still ends when its command does, the log capped, the
-    wheel built. Prints the seconds cp311 took past its limit and vmwheel's peak RSS."""
+    wheel built (its build stage, compiling alone, took 64.5 s under TCG and its flood 25.6 s
+    when the limit was 240 s). Prints cp313's stage times and vmwheel's peak RSS."""
     import resource
 
     vm.build_box(vm.DEFAULT)
@@ -305,17 +305,17 @@ def test_a_hang_a_daemon_and_a_flood_in_the_vm(tmp_path):
             'then sleep 600; else (sleep 600 &); head -c 300000000 /dev/zero | tr "\\0" x; fi')
     t0 = time.monotonic()
     res = vm.run(vm.BIN / "vmwheel", "build", "msgpack", "--build", "cp311-* cp313-*",
-                 "--output-dir", out, "-o", f"before-build={hook}", "-o", "build-timeout=240")
+                 "--output-dir", out, "-o", f"before-build={hook}", "-o", "build-timeout=150")
     took = time.monotonic() - t0
     assert res.returncode == 1, res.stdout[-3000:] + res.stderr[-3000:]
     status = {e["tag"]: e for e in json.loads((out / "report.json").read_text())["interpreters"]}
     log = out / "logs" / vm.DEFAULT / "cp311-cp311.log"
-    assert status["cp311-cp311"]["reason"] == f"before-build timed out after 240 s; see {log}"
-    assert f"cp311-cp311: before-build timed out after 240 s; see {log}" in res.stdout
+    assert status["cp311-cp311"]["reason"] == f"before-build timed out after 150 s; see {log}"
+    assert f"cp311-cp311: before-build timed out after 150 s; see {log}" in res.stdout
     assert status["cp313-cp313"]["status"] == "built", status["cp313-cp313"]
     flood_log = (out / "logs" / vm.DEFAULT / "cp313-cp313.log").read_text()
     assert "characters of output cut here" in flood_log and len(flood_log) < 11_000_000
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
     assert rss < 300, rss
-    print(f"hang ended at its 240 s limit; daemon + 300 MB flood: cp313 built "
+    print(f"hang ended at its 150 s limit; daemon + 300 MB flood: cp313 built "
           f"({status['cp313-cp313']['durations']}); peak RSS {rss} MiB; the run {took:.0f} s")
