@@ -77,9 +77,10 @@ OPTIONS = [
            "({project}, {wheel}); default: import every top-level module",
            "pytest {project}/tests"),
     Option("build-on", one_of("cross", "emulated"), "cross", "where aarch64 wheels compile: "
-           "cross (on the x86_64 cross machine, at full speed) or emulated (inside the aarch64 "
-           "guest under TCG, many times slower: for packages that run what they build while "
-           "building); the cross machine repairs, the aarch64 guest tests either way",
+           "cross (on the x86_64 cross machine) or emulated (inside the aarch64 guest, always "
+           "under TCG: slower, many times so where KVM runs the cross machine; for packages "
+           "that run what they build while building); the cross machine repairs, the aarch64 "
+           "guest tests either way",
            "emulated"),
     Option("build-frontend", one_of("pip", "build"), "pip", "pip (pip wheel) or build "
            "(python -m build)", "build"),
