@@ -10,8 +10,8 @@ time, the time its VMs took to start (a first boot is much longer than a restore
 of the interpreters' compile stages (`build`: pip wheel with build isolation, its requirements
 installed); and the ratios cross/emulated of the compile and of the wall time less the VMs'
 start. On a host without KVM the cross machine is under TCG too: then both compiles are
-emulated, and the ratio is what an x86_64 guest gains over an aarch64 one under TCG. Both boxes must be built
-(`vmwheel box build --machine manylinux2014-aarch64`). Not a test.
+emulated, and the ratio is what an x86_64 guest gains over an aarch64 one under TCG. Both
+boxes must be built (`vmwheel box build --machine manylinux2014-aarch64`). Not a test.
 """
 
 import argparse
@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
-MACHINE = "manylinux2014-aarch64"
 
 
 def build(req, select, build_on, out):

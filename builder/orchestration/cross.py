@@ -96,7 +96,7 @@ def build_and_test(run, test_host, planned):
     try:
         staged = None
         for (host, role), staging in zip(steps, dirs + [None]):
-            if role != steps[0][1]:  # compiled before: pending again, with the wheel it has
+            if staged is not None:  # compiled before: pending again, with the wheel it has
                 ready = [r for r in planned if r.status == Status.BUILT and r.wheel
                          and (staged / r.wheel).is_file()]
                 if not ready:

@@ -35,6 +35,11 @@ HOOKS = ("before-build", "repair-wheel-command", "test-requires", "test-command"
          "build-frontend", "build-timeout", "log-cap")
 
 
+def session_name(host, side):
+    """What a session on `host` is named in the timings (a cross build's side may rename it)."""
+    return side.session(host.name) if side else host.name
+
+
 class BuildRun:
     def __init__(self, spec, machine=None, cli=None, display=None, executor=None):
         self.spec, self.machine, self.cli = spec, machine, dict(cli or {})
@@ -134,7 +139,7 @@ class BuildRun:
             fail_pending(planned, getattr(exc, "what", f"{stopped_by(exc)}; rerun to finish"))
             raise
         finally:  # boot and finish, once the session is over
-            name = side.session(host.name) if side else host.name
+            name = session_name(host, side)
             self.timings.update({f"{k} {name}": v for k, v in host.timings.items()})
             fail_pending(planned, lambda r: f"no interpreter {r.tag} on the build host")
 
@@ -154,7 +159,7 @@ class BuildRun:
             side.configure(builder, remote, host.python_root)
         t0 = time.monotonic()
         builder.upload(ca)
-        session = side.session(host.name) if side else host.name
+        session = session_name(host, side)
         self.timings[f"upload {session}"] = time.monotonic() - t0
         command = self.opts["before-all"] if side is None or side.builds else ""
         if command:

@@ -68,11 +68,16 @@ def check_platform(builder, w):
                           "it needs more than glibc 2.17 has (see `auditwheel show` in the log)")
 
 
+def _put_back(builder, w, name, into, other):
+    """The staged wheel `name` into a fresh work dir's `into` (beside an empty `other`)."""
+    d = q(w.dir)
+    builder.check(f"rm -rf {d} && mkdir -p {d}/{into} {d}/{other}", w.log)
+    builder.remote.put(builder.staged / name, str(w.dir / into / name))
+
+
 def place(builder, w):
     """Put the wheel the cross machine built back under its name on the test machine."""
-    d = q(w.dir)
-    builder.check(f"rm -rf {d} && mkdir -p {d}/repaired {d}/test", w.log)
-    builder.remote.put(builder.staged / w.repaired, str(w.wheel))
+    _put_back(builder, w, w.repaired, "repaired", "test")
 
 
 def unrepaired(builder, w):
@@ -90,9 +95,7 @@ def fetch_unrepaired(builder, w):
 def place_built(builder, w):
     """Put the wheel the aarch64 guest compiled where the repair stage reads it."""
     w.built = w.repaired
-    d = q(w.dir)
-    builder.check(f"rm -rf {d} && mkdir -p {d}/dist {d}/repaired", w.log)
-    builder.remote.put(builder.staged / w.built, str(w.dir / "dist" / w.built))
+    _put_back(builder, w, w.built, "dist", "repaired")
 
 
 def split(stages):
