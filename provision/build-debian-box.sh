@@ -80,9 +80,10 @@ if [ -n "$zig$zig_sum" ]; then  # both zig flags, and no other floor with them
         usage
     fi
 fi
-if [ -n "$cross_tgz$cross_sum$cross_out" ]; then  # all three cross flags, on amd64 only
-    if [ -z "$cross_tgz" ] || [ -z "$cross_sum" ] || [ -z "$cross_out" ] || [ "$arch" != amd64 ]
-    then
+if [ -n "$cross_tgz$cross_sum$cross_out" ]; then  # all three, on amd64, with the floor (its
+    # floor-install cross-builds the aarch64 ports)
+    if [ -z "$cross_tgz" ] || [ -z "$cross_sum" ] || [ -z "$cross_out" ] ||
+        [ "$arch" != amd64 ] || [ -z "$floor_tgz" ]; then
         usage
     fi
 fi
@@ -275,11 +276,13 @@ if [ -n "$cross_tgz" ]; then
     # The aarch64 floor libraries (cross-built for the CPythons above, only when they were not
     # cached) are linked into them: the box is the same either way.
     rm -rf "$rootfs/opt/cross/deps"
-    # floor-install builds x86_64 ports: not for aarch64 builds yet. (The link to the x86_64
-    # one goes first: it names a path of the box, absent on the host.)
+    # floor-install on the PATH cross-builds aarch64 ports into /opt/cross/ports, which the
+    # cross wrappers search (the x86_64 floor's stays /opt/floor/bin/floor-install). The link
+    # to that one goes first: it names a path of the box, absent on the host.
+    mkdir -p "$rootfs/opt/cross/ports"
     rm -f "$rootfs/usr/local/bin/floor-install"
-    printf '#!/bin/sh\necho "floor-install: not yet for aarch64 (cross) builds: %s" >&2\nexit 2\n' \
-        "build the library in before-all with \$CC (README, aarch64)" > "$rootfs/usr/local/bin/floor-install"
+    printf '#!/bin/sh\nFLOOR_PREFIX=/opt/cross FLOOR_HOST=%s exec sh %s "$@"\n' \
+        aarch64-linux-gnu "$ports/floor-install.sh" > "$rootfs/usr/local/bin/floor-install"
     chmod 0755 "$rootfs/usr/local/bin/floor-install"
 fi
 
@@ -291,6 +294,7 @@ step "base system: SSH, user, boot"
 in_root bash "$stage/configure-base.sh" "$stage/vagrant.pub" "vmwheel-$suite"
 if [ -n "$floor_tgz$musl" ]; then
     in_root chown -R vagrant:vagrant /opt/floor/ports /opt/floor/share/floor-install/built
+    [ -z "$cross_tgz" ] || in_root chown -R vagrant:vagrant /opt/cross/ports
 fi
 step "build-host self check"
 in_root sh -c ". /etc/profile.d/vmwheel.sh && sh $stage/check-build-host.sh $policy $plat_arch \

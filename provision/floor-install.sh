@@ -14,7 +14,10 @@
 # Lives in floor boxes as /opt/floor/share/floor-install/floor-install.sh, next to lib.sh, its
 # lock and recipes, src/ (the tarballs) and built/; `floor-install` on the PATH
 # (/usr/local/bin, /opt/floor/bin) runs it. Environment (defaults are the box's layout):
-# FLOOR_PREFIX (/opt/floor: the toolchain), FLOOR_PORTS (FLOOR_PREFIX/ports: the prefix).
+# FLOOR_PREFIX (/opt/floor: the toolchain), FLOOR_PORTS (FLOOR_PREFIX/ports: the prefix),
+# FLOOR_HOST (empty: build for this machine; aarch64-linux-gnu: cross-build with
+# FLOOR_PREFIX/bin/aarch64-linux-gnu-gcc and Debian's aarch64 binutils, as the cross box's
+# floor-install does with FLOOR_PREFIX=/opt/cross).
 # POSIX sh, like the other scripts that run in guests.
 set -eu
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -23,6 +26,15 @@ need_args "$#" 1
 me="floor-install"
 data=$(cd "$(dirname "$0")" && pwd)
 floor=${FLOOR_PREFIX:-/opt/floor}
+host=${FLOOR_HOST:-}
+case "$host" in
+    "" | aarch64-linux-gnu) ;;
+    *)
+        echo "$me: FLOOR_HOST=$host is not a target it cross-builds for (aarch64-linux-gnu)" >&2
+        exit 2
+        ;;
+esac
+export FLOOR_HOST="$host"  # the recipes' --host
 prefix=${FLOOR_PORTS:-$floor/ports}
 lock=$data/floor-ports.lock
 recipes=$data/floor-ports-recipes.sh
@@ -70,9 +82,18 @@ mkdir -p "$prefix/lib/pkgconfig" "$prefix/include" "$prefix/.installed" "$data/b
 # The toolchain's identity: the glibc sysroot's checksum, or on a musl box its libc.
 libc_id=$floor/sysroot/.floor-sha512
 [ -f "$libc_id" ] || libc_id=$floor/lib/libc.so
-toolchain=$(cat "$libc_id" "$floor/bin/gcc" "$floor/bin/g++" "$recipes" | sha256sum | cut -c1-16)
+if [ -n "$host" ]; then  # the cross wrappers, and binutils that write aarch64 archives
+    export CC="$floor/bin/$host-gcc" CXX="$floor/bin/$host-g++"
+    export AR="$host-ar" RANLIB="$host-ranlib" STRIP="$host-strip"
+    for tool in "$CC" "$CXX" "$AR" "$RANLIB" "$STRIP"; do
+        command -v "$tool" >/dev/null || die "$tool is missing: this is not a cross box"
+    done
+else
+    export CC="$floor/bin/gcc" CXX="$floor/bin/g++"
+fi
+toolchain=$( { [ -z "$host" ] || echo "$host"; cat "$libc_id" "$CC" "$CXX" "$recipes"; } |
+    sha256sum | cut -c1-16)
 jobs=$(nproc 2>/dev/null || echo 2)
-export CC="$floor/bin/gcc" CXX="$floor/bin/g++"
 export PKG_CONFIG_LIBDIR="$prefix/lib/pkgconfig" PKG_CONFIG_PATH=""
 export CPPFLAGS="-I$prefix/include" LDFLAGS="-L$prefix/lib -Wl,-rpath-link,$prefix/lib"
 export CFLAGS="-O2" CXXFLAGS="-O2"

@@ -7,7 +7,9 @@
 #   The caller exports CC=/opt/floor/bin/gcc CXX=/opt/floor/bin/g++
 #   PKG_CONFIG_LIBDIR=$PREFIX/lib/pkgconfig PKG_CONFIG_PATH= CPPFLAGS="-I$PREFIX/include"
 #   LDFLAGS="-L$PREFIX/lib -Wl,-rpath-link,$PREFIX/lib", and has already installed the port's
-#   dependencies (floor-ports.lock, last column) into PREFIX.
+#   dependencies (floor-ports.lock, last column) into PREFIX. With FLOOR_HOST set
+#   (aarch64-linux-gnu) it cross-builds: CC/CXX are the cross wrappers, AR/RANLIB/STRIP the
+#   target's binutils, and each recipe says so to its build system (--host, CMake's system).
 #   Installs shared libraries (for auditwheel to graft), headers and pkg-config files; no static
 #   archives, no documentation, no programs where the build allows it. Returns non-zero on the
 #   first failing step (every step is chained with &&, so it does not rely on set -e).
@@ -34,6 +36,10 @@ _yaml_m4() {
 
 port_build() {
     _p=$2 _j=$3
+    # autoconf's cross-compiling switch; zlib's configure needs none (CC and AR say it all;
+    # its CHOST would drop the soname) and OpenSSL and CMake get theirs below.
+    _host=""
+    [ -z "${FLOOR_HOST:-}" ] || _host="--host=$FLOOR_HOST --build=$(uname -m)-linux-gnu"
     case "$1" in
         zlib1g-dev)
             # zlib's own configure script (not autoconf) always builds libz.a too.
@@ -65,7 +71,7 @@ port_build() {
                 > "$_p/lib/pkgconfig/bzip2.pc"
             ;;
         liblzma-dev)
-            ./configure CFLAGS="-O2" --prefix="$_p" --libdir="$_p/lib" \
+            ./configure $_host CFLAGS="-O2" --prefix="$_p" --libdir="$_p/lib" \
                 --enable-shared --disable-static --disable-xz --disable-xzdec --disable-lzmadec \
                 --disable-lzmainfo --disable-lzma-links --disable-scripts --disable-doc \
                 --disable-nls &&
@@ -74,7 +80,7 @@ port_build() {
             _port_prune "$_p"
             ;;
         libffi-dev)
-            ./configure CFLAGS="-O2" --prefix="$_p" --libdir="$_p/lib" \
+            ./configure $_host CFLAGS="-O2" --prefix="$_p" --libdir="$_p/lib" \
                 --enable-shared --disable-static --disable-docs --disable-multi-os-directory &&
             make -j"$_j" &&
             make install &&
@@ -84,7 +90,12 @@ port_build() {
             # --openssldir=/etc/ssl: the system's CA certificates and openssl.cnf stay in use.
             # Only shared libraries, engines, headers and pkg-config files: no openssl program, no
             # docs (install_dev also installs libcrypto.a/libssl.a: removed).
-            ./config --prefix="$_p" --libdir=lib --openssldir=/etc/ssl shared no-tests -O2 &&
+            if [ -n "$_host" ]; then
+                ./Configure "linux-${FLOOR_HOST%%-*}" --prefix="$_p" --libdir=lib \
+                    --openssldir=/etc/ssl shared no-tests -O2
+            else
+                ./config --prefix="$_p" --libdir=lib --openssldir=/etc/ssl shared no-tests -O2
+            fi &&
             # One goal per make: both goals re-enter make in parallel and race under -j.
             make -j"$_j" build_libs &&
             make -j"$_j" build_engines &&
@@ -94,7 +105,7 @@ port_build() {
         libsqlite3-dev)
             # Debian's orig is the full source tree: its sources are generated with tclsh (tcl
             # must be installed for the build). Features as Debian enables them.
-            ./configure --prefix="$_p" --libdir="$_p/lib" --enable-shared --disable-static \
+            ./configure $_host --prefix="$_p" --libdir="$_p/lib" --enable-shared --disable-static \
                 --disable-tcl --disable-readline --disable-editline --enable-threadsafe \
                 --enable-load-extension --enable-fts3 --enable-fts4 --enable-fts5 \
                 --enable-json1 --enable-rtree \
@@ -112,7 +123,7 @@ port_build() {
         libyaml-dev)
             if [ -x configure ]; then
                 # A release tarball with configure (such as bullseye's libyaml_0.2.2.orig.tar.gz).
-                ./configure CFLAGS="-O2" --prefix="$_p" --libdir="$_p/lib" \
+                ./configure $_host CFLAGS="-O2" --prefix="$_p" --libdir="$_p/lib" \
                     --enable-shared --disable-static &&
                 make -j"$_j" &&
                 make install &&
@@ -145,7 +156,7 @@ port_build() {
             ;;
         libxml2-dev)
             # xml2-config stays (lxml's setup runs it); the xmllint/xmlcatalog programs go.
-            ./configure CFLAGS="-O2" --prefix="$_p" --libdir="$_p/lib" \
+            ./configure $_host CFLAGS="-O2" --prefix="$_p" --libdir="$_p/lib" \
                 --enable-shared --disable-static --without-python --without-icu \
                 --with-zlib="$_p" --with-lzma="$_p" --with-threads --without-history &&
             make -j"$_j" &&
@@ -154,7 +165,7 @@ port_build() {
             ;;
         libxslt1-dev)
             # xslt-config stays; no libgcrypt among the ports, so no EXSLT crypto functions.
-            ./configure CFLAGS="-O2" --prefix="$_p" --libdir="$_p/lib" \
+            ./configure $_host CFLAGS="-O2" --prefix="$_p" --libdir="$_p/lib" \
                 --enable-shared --disable-static --without-python --without-crypto \
                 --without-debugger --with-libxml-prefix="$_p" &&
             # libtool would give libexslt a RUNPATH to PREFIX/lib (it links the uninstalled
@@ -170,8 +181,12 @@ port_build() {
             # nasm. Only the library target is built; its files are copied by hand because the
             # install rules would build and install cjpeg, djpeg, ... as well (and the build-tree
             # library would carry a padded empty RUNPATH without CMAKE_SKIP_RPATH).
+            _cm=""
+            [ -z "$_host" ] || _cm="-DCMAKE_SYSTEM_NAME=Linux \
+-DCMAKE_SYSTEM_PROCESSOR=${FLOOR_HOST%%-*} -DCMAKE_AR=$(command -v "$AR") \
+-DCMAKE_RANLIB=$(command -v "$RANLIB")"
             mkdir -p _build && cd _build &&
-            cmake .. -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O2 -DNDEBUG" \
+            cmake .. $_cm -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O2 -DNDEBUG" \
                 -DCMAKE_INSTALL_PREFIX="$_p" -DCMAKE_INSTALL_LIBDIR="$_p/lib" \
                 -DCMAKE_INSTALL_INCLUDEDIR="$_p/include" -DENABLE_STATIC=OFF -DENABLE_SHARED=ON \
                 -DWITH_TURBOJPEG=OFF -DWITH_JPEG8=OFF -DWITH_SIMD=ON -DREQUIRE_SIMD=ON \
@@ -186,7 +201,7 @@ port_build() {
         libpng-dev)
             # Also the unversioned names Debian's libpng-dev has (png.h, libpng.so, libpng.pc,
             # libpng-config); the pngfix and png-fix-itxt programs go.
-            ./configure CFLAGS="-O2" --prefix="$_p" --libdir="$_p/lib" \
+            ./configure $_host CFLAGS="-O2" --prefix="$_p" --libdir="$_p/lib" \
                 --enable-shared --disable-static --enable-unversioned-links &&
             make -j"$_j" &&
             make install &&
@@ -194,7 +209,7 @@ port_build() {
             ;;
         libfreetype-dev)
             # freetype-config is installed too (older build scripts still call it).
-            ./configure CFLAGS="-O2" --prefix="$_p" --libdir="$_p/lib" \
+            ./configure $_host CFLAGS="-O2" --prefix="$_p" --libdir="$_p/lib" \
                 --enable-shared --disable-static --with-zlib=yes --with-png=yes \
                 --with-bzip2=no --with-harfbuzz=no --with-brotli=no --enable-freetype-config &&
             make -j"$_j" &&

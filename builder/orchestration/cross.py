@@ -58,7 +58,10 @@ class Side:
                           Role.TEST: test}[self.role]
         builder.target, builder.staged = self.target, self.staged
         if self.role == Role.CROSS:
-            builder.env = dict(cross_stages.hook_env(), **builder.env)  # the user's env wins
+            # The cross box has no floor of its own (floor_spec): its ports are the target's.
+            builder.env = {**cross_stages.hook_env(), **cross_stages.ports_env(),
+                           **builder.env}  # the user's env wins
+            builder.ports = True
             builder.interp_env = cross_stages.interpreter_env(remote, python_root, builder.env)
         elif self.role == Role.COMPILE:  # its logs beside the test's, which come after
             builder.env = dict(cross_stages.native_env(), **builder.env)

@@ -165,8 +165,8 @@ class BuildRun:
         if command:
             ensure_dir(log_dir)
             with capped(log_dir / "before-all.log", self.opts["log-cap"]) as hook_log:
-                try:  # on a floor box, with floor-install's builds kept on this host
-                    ports.before_all(remote, host.floor, command, lambda: builder.run_hook(
+                try:  # where floor-install is, with its builds kept on this host
+                    ports.before_all(remote, builder.ports, command, lambda: builder.run_hook(
                         "before-all", command, hook_log))
                 except StageFailed as exc:
                     self._jobs(host, remote, planned, plat, side)  # a plain SSH host's

@@ -48,7 +48,8 @@ class Builder:
         self.project = self.root / "project"  # {project}: the unpacked sdist
         self.remote_sdist = self.root / "src" / source.sdist.name
         self.work_root = PurePosixPath(work_root or root)  # per-interpreter build dirs go here
-        self.floor = floor  # model.machine.Floor, or None
+        # model.machine.Floor, or None; whether floor-install's ports are there (the cross box)
+        self.floor, self.ports = floor, bool(floor and floor.ports)
         self.labelled = False  # several machines build: rows and lines name this one
         self.turns = None  # a parallel build's compile turns (orchestration/parallel.py)
         self.lost = []  # (who, reason) of the builds the host went away under (run.py)
@@ -145,8 +146,7 @@ class Builder:
                 logfile.flush()
                 result.fail(f"{exc}; see {log_path}")
                 result.why = why.of_log(log_path)
-                ports = bool(self.floor and self.floor.ports)  # floor-install is there
-                for line in why.shown(result.reason, result.why, ports):
+                for line in why.shown(result.reason, result.why, self.ports):
                     log.say(f"{who}: {line}")
                 self.display.stage(key, "failed")
             except VmwheelError as exc:

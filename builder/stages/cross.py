@@ -26,6 +26,13 @@ def hook_env():
             "VMWHEEL_CROSS": "aarch64"}
 
 
+def ports_env(prefix=f"{CROSS_DIR}/ports"):
+    """Where the cross box's floor-install puts the aarch64 libraries it cross-builds (the
+    cross wrappers search it themselves): pkg-config sees only those (never the box's x86_64
+    ones) and auditwheel finds them to graft (README: System libraries)."""
+    return {"PKG_CONFIG_LIBDIR": f"{prefix}/lib/pkgconfig", "LD_LIBRARY_PATH": f"{prefix}/lib"}
+
+
 def env(target_prefix, python, user_cppflags=""):
     """What an aarch64 build with the x86_64 interpreter of version `python` ("3.11") needs;
     `target_prefix`: the aarch64 CPython's prefix on the cross box (CROSS_DIR/aarch64 + the

@@ -13,21 +13,22 @@ from ..paths import cache_dir, ensure_dir
 from ..transport.shell import q
 
 
-def before_all(remote, floor, command, run):
-    """Run the before-all (`run()`); on a floor box, first a line if it installs Debian -dev
-    packages with apt, and around it the host's cache when it calls floor-install."""
-    hint = apt_hint(command, floor)
+def before_all(remote, has_ports, command, run):
+    """Run the before-all (`run()`); where floor-install builds ports (`has_ports`: a floor
+    box, or the cross box for the target), first a line if it installs Debian -dev packages with
+    apt, and around it the host's cache when it calls floor-install."""
+    hint = apt_hint(command, has_ports)
     if hint:
         log.say(hint)
-    if wanted(command, floor):
+    if wanted(command, has_ports):
         around(remote, run)
     else:
         run()
 
 
-def wanted(before_all, floor):
-    """Only floor boxes have floor-install, and only a before-all that calls it needs this."""
-    return floor is not None and floor.ports and "floor-install" in (before_all or "")
+def wanted(before_all, has_ports):
+    """Only boxes with floor-install's ports, and only a before-all that calls it, need this."""
+    return bool(has_ports) and "floor-install" in (before_all or "")
 
 
 def _cache():
@@ -76,11 +77,11 @@ def around(remote, hook):
                 "before-all)")
 
 
-def apt_hint(before_all, floor):
-    """A line for a before-all that installs Debian -dev packages on a floor box (their
-    libraries need a newer glibc and the floor compiler does not see them), naming the
-    floor-install ports to use instead; None when that does not apply."""
-    if floor is None or not floor.ports or not re.search(r"\bapt(-get)?\s+(-\S+\s+)*install\b", before_all or ""):
+def apt_hint(before_all, has_ports):
+    """A line for a before-all that installs Debian -dev packages on a box with floor-install
+    (their libraries need a newer glibc, or are another arch's, and the floor compiler does not
+    see them), naming the ports to use instead; None when that does not apply."""
+    if not has_ports or not re.search(r"\bapt(-get)?\s+(-\S+\s+)*install\b", before_all or ""):
         return None
     known = {p.name for p in read_ports()}
     devs = [w for w in re.findall(r"\b[\w.+-]+-dev\b", before_all) if w in known]

@@ -5,7 +5,8 @@
 # Usage: install-cross-toolchain.sh TOOLCHAIN_TGZ SHA512_B64 PREFIX
 #   TOOLCHAIN_TGZ  npm pack @napi-rs/cross-toolchain-x64-target-aarch64@1.0.3
 #   SHA512_B64     its sha512 in base64, as in npm's integrity (a sha512- prefix is accepted)
-#   PREFIX         where PREFIX/sysroot and PREFIX/bin/aarch64-linux-gnu-{gcc,cc,g++,c++} go
+#   PREFIX         where PREFIX/sysroot and PREFIX/bin/aarch64-linux-gnu-{gcc,cc,g++,c++} go;
+#                  the wrappers also search PREFIX/ports (floor-install's aarch64 libraries)
 # Runs on the host or in an x86_64 guest (as any user who may write PREFIX). Needs
 # gcc-aarch64-linux-gnu (and g++-aarch64-linux-gnu for the C++ wrappers) without
 # libc6-dev-arm64-cross, whose newer glibc headers and crt files would come ahead of --sysroot:
@@ -56,6 +57,8 @@ fi
 
 # The wrappers: one word each, so tools that split CC (crossenv, configure) keep --sysroot.
 # -L puts the sysroot's usr/lib (libstdc++.so below) ahead of the cross gcc's own directories.
+# PREFIX/ports is where floor-install (FLOOR_HOST=aarch64-linux-gnu) puts the aarch64 system
+# libraries it cross-builds with these wrappers: searched after the sysroot, as on x86_64.
 mkdir -p "$prefix/bin" "$prefix/include"
 write_wrapper() {  # write_wrapper NAME COMPILER EXTRA_FLAGS...
     local name=$1 compiler=$2
@@ -63,7 +66,9 @@ write_wrapper() {  # write_wrapper NAME COMPILER EXTRA_FLAGS...
     {
         echo '#!/bin/sh'
         echo "# Written by $me: $compiler against the aarch64 glibc 2.17 sysroot."
-        echo "exec $compiler --sysroot='$sysroot' -L'$sysroot/usr/lib' $* \"\$@\""
+        echo "exec $compiler --sysroot='$sysroot' -L'$sysroot/usr/lib'" \
+            "-idirafter '$prefix/ports/include' -L'$prefix/ports/lib'" \
+            "-Wl,-rpath-link,'$prefix/ports/lib' $* \"\$@\""
     } > "$prefix/bin/$name.tmp"
     chmod 755 "$prefix/bin/$name.tmp"
     mv "$prefix/bin/$name.tmp" "$prefix/bin/$name"

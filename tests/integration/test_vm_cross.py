@@ -1,9 +1,10 @@
 """aarch64 with real VMs (cp311 only, the slim table). A setuptools project with C and C++
-parts compiles in the x86_64 cross VM at the glibc 2.17 floor (the cross g++ links libstdc++
-statically), is repaired for manylinux2014_aarch64, then tested on a real aarch64 kernel (the
-arm64 VM under TCG, with a test-requires from the index) and imported there under glibc 2.17's
-loader (an interpreter copy whose ELF interpreter it is); report.json names both machines and
-before-all saw the cross compiler and the cross marker. Then a meson-python project the same
+parts and a system library (libbz2, floor-install's aarch64 port) compiles in the x86_64 cross
+VM at the glibc 2.17 floor (the cross g++ links libstdc++ statically), is repaired for
+manylinux2014_aarch64, then tested on a real aarch64 kernel (the arm64 VM under TCG, with a
+test-requires from the index) and imported there under glibc 2.17's loader (an interpreter
+copy whose ELF interpreter it is); report.json names both machines and before-all saw the cross
+compiler and the cross marker. Then a meson-python project the same
 way, with the files vmwheel writes for it. Last, a package that runs what it compiles while it
 builds, with build-on = emulated: compiled in the aarch64 VM, repaired on the cross VM, tested
 on aarch64. (msgpack from PyPI and a scikit-build-core project the same way are measured by
@@ -28,34 +29,63 @@ CROSS = "manylinux2014-aarch64-cross"
 
 
 def newest_glibc(versions):
-    return max(tuple(int(x) for x in v[6:].split(".")) for v in versions
-               if v.startswith("GLIBC_2"))
+    return max((tuple(int(x) for x in v[6:].split(".")) for v in versions
+                if v.startswith("GLIBC_2")), default=(0,))
+
+
+# A fourth extension that links the system library libbz2, which before-all cross-builds for
+# aarch64 with `floor-install libbz2-dev` (zlib would not do: manylinux2014 lets a wheel use the
+# system's, so auditwheel never grafts it).
+BZ_PROBE_C = """
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <bzlib.h>
+static PyObject *bz(PyObject *self, PyObject *args) {
+    char in[64] = "aarch64 aarch64 aarch64 aarch64", out[256], back[64];
+    unsigned int n = sizeof out, m = sizeof back;
+    if (BZ2_bzBuffToBuffCompress(out, &n, in, 32, 9, 0, 0) != BZ_OK ||
+        BZ2_bzBuffToBuffDecompress(back, &m, out, n, 0, 0) != BZ_OK)
+        return PyErr_Format(PyExc_RuntimeError, "bzip2 failed");
+    return Py_BuildValue("s#s", back, (Py_ssize_t)m, BZ2_bzlibVersion());
+}
+static PyMethodDef methods[] = {{"bz", bz, METH_NOARGS, ""}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef mod = {PyModuleDef_HEAD_INIT, "_zprobe", NULL, -1, methods};
+PyMODINIT_FUNC PyInit__zprobe(void) { return PyModule_Create(&mod); }
+"""
+BZ_EXTENSION = '    Extension("floorprobe._zprobe", ["src/zprobe.c"], libraries=["bz2"]),\n])'
 
 
 def test_c_and_cxx_for_aarch64_cross_built_then_tested_and_proven_on_aarch64(tmp_path):
     """floorprobe (tests/support/projects.py) without its cp311 getrandom trap: a C part, a
     pybind11 C++ part and a C++ part linked the common setuptools way (`gcc -shared ...
-    -lstdc++`) by the cross g++/gcc wrappers. All three are AArch64 ELF needing nothing above
-    GLIBC_2.17 and no libstdc++ (GLIBCXX/CXXABI: it is static); the wheel is tested on aarch64
-    (its C++ calls, an exception turned into a ValueError; iniconfig from the index, so that
-    CPython's ssl and hashlib work there) and imported under glibc 2.17's loader there."""
+    -lstdc++`) by the cross g++/gcc wrappers, and a C part linking libbz2, which before-all
+    cross-builds with `floor-install libbz2-dev` and auditwheel grafts. All are AArch64 ELF
+    needing nothing above GLIBC_2.17 and no libstdc++ (GLIBCXX/CXXABI: it is static); the
+    wheel is tested on aarch64 (its C++ calls, an exception turned into a ValueError, a bzip2
+    round trip; iniconfig from the index, so that CPython's ssl and hashlib work there) and
+    imported under glibc 2.17's loader there."""
     vm.build_box(MACHINE)  # the cross box first, then the aarch64 box from its CPythons
     project = write_floor_probe(tmp_path)
     probe = project / "src" / "cprobe.c"
     probe.write_text(probe.read_text().replace("PY_MINOR_VERSION == 11", "0"))
+    (project / "src" / "zprobe.c").write_text(BZ_PROBE_C)
+    setup = project / "setup.py"
+    setup.write_text(setup.read_text().replace("\n])", "\n" + BZ_EXTENSION))
     # In tests/ of the project, so that the script's directory (sys.path[0]) has no source
     # package to shadow the installed wheel.
     (project / "tests").mkdir()
     (project / "tests" / "check.py").write_text(
         "import iniconfig\n"
         "import floorprobe as f\n"
+        "from floorprobe._zprobe import bz\n"
         "assert f.join(['a', 'b']) == 'a,b,' and f.strict(2) == 4 and f.words('x y z') == 3\n"
+        "print('bz2', bz())\n"
         "try:\n    f.words('')\nexcept ValueError as e:\n    print('C++ ok', e)\n")
     (project / "MANIFEST.in").write_text("include tests/check.py\n")  # in the sdist
     out = tmp_path / "wheelhouse"
     res = vm.run(vm.BIN / "vmwheel", "build", project, "--archs", "aarch64",
                  "--build", "cp311-*", "--output-dir", out,
-                 "--before-all", 'echo "cross=$VMWHEEL_CROSS cc=$CC"',
+                 "--before-all", 'echo "cross=$VMWHEEL_CROSS cc=$CC" && floor-install libbz2-dev',
                  "--test-requires", "iniconfig",
                  "--test-command", "python {project}/tests/check.py")
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
@@ -74,10 +104,15 @@ def test_c_and_cxx_for_aarch64_cross_built_then_tested_and_proven_on_aarch64(tmp
     assert entry["wheel"].endswith("-cp311-cp311-manylinux2014_aarch64.manylinux_2_17_aarch64"
                                    ".whl"), entry["wheel"]
     with zipfile.ZipFile(out / entry["wheel"]) as whl:
-        objects = sorted(n for n in whl.namelist() if n.endswith(".so"))
-        assert [n.split(".")[0] for n in objects] == [
-            "floorprobe/_cprobe", "floorprobe/_cxxprobe", "floorprobe/_ldprobe"], objects
-        assert all("-aarch64-linux-gnu.so" in n for n in objects), objects
+        objects = sorted(n for n in whl.namelist() if n.endswith(".so") or ".so." in n)
+        ours = [n for n in objects if not n.startswith("floorprobe.libs/")]
+        assert [n.split(".")[0] for n in ours] == [
+            "floorprobe/_cprobe", "floorprobe/_cxxprobe", "floorprobe/_ldprobe",
+            "floorprobe/_zprobe"], objects
+        assert all("-aarch64-linux-gnu.so" in n for n in ours), objects
+        # floor-install's aarch64 libbz2, grafted by auditwheel from /opt/cross/ports
+        (grafted,) = [n for n in objects if n not in ours]
+        assert grafted.startswith("floorprobe.libs/libbz2-") and grafted.endswith(".so.1.0.8")
         for name in objects:
             data = whl.read(name)
             assert ELFFile(io.BytesIO(data))["e_machine"] == "EM_AARCH64"
@@ -87,9 +122,11 @@ def test_c_and_cxx_for_aarch64_cross_built_then_tested_and_proven_on_aarch64(tmp
             assert newest_glibc(versions) <= (2, 17), (name, versions)
     hook = (out / "logs" / CROSS / "before-all.log").read_text()
     assert "cross=aarch64 cc=/opt/cross/bin/aarch64-linux-gnu-gcc" in hook
+    assert "floor-install: libbz2-dev 1.0.8 built in" in hook, hook[-2000:]
     test_log = (out / "logs" / MACHINE / "cp311-cp311.log").read_text()
     assert "python3.11-floor217" in test_log
     assert "C++ ok no words" in test_log, test_log[-2000:]
+    assert "bz2 ('aarch64 aarch64 aarch64 aarch64', '1.0.8" in test_log, test_log[-2000:]
 
 
 def test_meson_python_cross_builds_with_the_files_vmwheel_writes(tmp_path):

@@ -10,7 +10,8 @@ from builder.errors import ConfigurationError
 from builder.model.arch import Arch
 from builder.model.machine import Floor, load_table
 from builder.model.result import Result
-from builder.stages import build, cross, floor
+from builder.orchestration import cross as sessions
+from builder.stages import build, cross, crossfiles, floor, ports
 from builder.stages.work import StageFailed, Work
 from tests.unit.test_planner import names, opts
 
@@ -55,6 +56,27 @@ def test_the_build_side_gets_the_cross_compilers_and_the_target_headers_first():
     assert cross.hook_env() == {"CC": "/opt/cross/bin/aarch64-linux-gnu-gcc",
                                 "CXX": "/opt/cross/bin/aarch64-linux-gnu-g++",
                                 "VMWHEEL_CROSS": "aarch64"}
+
+
+def test_the_build_side_sees_the_aarch64_ports_and_keeps_floor_installs_builds_on_the_host(
+        tmp_path):
+    class Builder:  # what Side.configure sets on a real Builder
+        env, ports, log_dir = {"PKG_CONFIG_LIBDIR": "mine"}, False, tmp_path / "logs"
+
+    class Remote:  # the cross box's answer to interpreter_env's one command
+        def check(self, command):
+            return "cp311-cp311 /opt/_internal/cpython-3.11.2\n"
+
+    b = Builder()
+    sessions.Side(sessions.Role.CROSS, tmp_path).configure(b, Remote(), "/opt/python")
+    assert b.env["LD_LIBRARY_PATH"] == "/opt/cross/ports/lib"  # auditwheel grafts from there
+    assert b.env["PKG_CONFIG_LIBDIR"] == "mine"  # the user's env wins
+    assert b.env["CC"] == "/opt/cross/bin/aarch64-linux-gnu-gcc"
+    assert cross.ports_env()["PKG_CONFIG_LIBDIR"] == "/opt/cross/ports/lib/pkgconfig"
+    # floor-install's builds go to and come from the host's cache as on a floor box, and a
+    # missing header names its port
+    assert b.ports and ports.wanted("floor-install libbz2-dev", b.ports)
+    assert b.interp_env("cp311-cp311", "3.11")[crossfiles.PREFIX_VAR].endswith("3.11.2")
 
 
 def test_the_stages_split_so_that_only_a_tested_wheel_reaches_the_wheelhouse():

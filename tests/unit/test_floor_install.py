@@ -1,7 +1,7 @@
 """provision/floor-install.sh for real, with two tiny ports of our own (a tarball, a recipe):
 dependencies first, each checked by sha256 before it is unpacked, packed for the host's cache,
-unpacked from that cache into a fresh prefix without building, and one line for a name it does
-not know. The real ports are built in the floor box (VM tests)."""
+unpacked from that cache into a fresh prefix without building, one line for a name it does
+not know, and a cross build (FLOOR_HOST) with the target's tools under keys of its own. The real ports are built in the floor box (VM tests)."""
 
 import hashlib
 import io
@@ -18,6 +18,7 @@ RECIPES = """\
 # shellcheck shell=sh
 port_build() {
     echo "$1" >> "$BUILD_LOG"
+    echo "$1 ${FLOOR_HOST:-native} ${CC##*/} ${AR:-}" >> "$BUILD_LOG.env"
     case $1 in
         liba-dev) mkdir -p "$2/include" && cp a.h "$2/include/" ;;
         libb-dev) test -f "$2/include/a.h" && cp b.h "$2/include/" ;;
@@ -54,15 +55,27 @@ def box(tmp_path):
     (floor / "sysroot").mkdir(parents=True)
     (floor / "sysroot" / ".floor-sha512").write_text("abc\n")
     (floor / "bin").mkdir()
-    for cc in ("gcc", "g++"):
+    for cc in ("gcc", "g++", "aarch64-linux-gnu-gcc", "aarch64-linux-gnu-g++"):
         (floor / "bin" / cc).write_text("#!/bin/sh\n")
+        (floor / "bin" / cc).chmod(0o755)
     return data
 
 
-def install(box, *names):
-    env = {"PATH": "/usr/bin:/bin", "FLOOR_PREFIX": str(box.parents[1] / "floor"),
+def binutils(box, *tools):
+    """The target's binutils (Debian's binutils-aarch64-linux-gnu) on a cross box's PATH."""
+    tool_dir = box.parents[1] / "tools"
+    tool_dir.mkdir(exist_ok=True)
+    for tool in tools:
+        (tool_dir / f"aarch64-linux-gnu-{tool}").write_text("#!/bin/sh\n")
+        (tool_dir / f"aarch64-linux-gnu-{tool}").chmod(0o755)
+    return tool_dir
+
+
+def install(box, *names, **extra):
+    env = {"PATH": f"{box.parents[1] / 'tools'}:/usr/bin:/bin",
+           "FLOOR_PREFIX": str(box.parents[1] / "floor"),
            "FLOOR_PORTS": str(box.parents[1] / "ports"),
-           "BUILD_LOG": str(box.parents[1] / "built.log")}
+           "BUILD_LOG": str(box.parents[1] / "built.log"), **extra}
     return subprocess.run(["sh", str(box / "floor-install.sh"), *names], capture_output=True,
                           text=True, env=env, cwd="/")
 
@@ -110,3 +123,29 @@ def test_a_tarball_that_does_not_match_its_sha256_is_never_unpacked(box):
     assert res.returncode == 1 and built(box) == []
     assert "a_1.orig.tar.gz does not match sha256" in res.stderr
     assert not (box.parents[1] / "ports" / "include" / "a.h").exists()
+
+
+def test_a_cross_install_builds_with_the_targets_tools_under_keys_of_its_own(box):
+    native = install(box, "liba-dev")
+    assert native.returncode == 0, native.stderr
+    binutils(box, "ar", "ranlib", "strip")
+    shutil.rmtree(box.parents[1] / "ports")
+    cross = install(box, "liba-dev", FLOOR_HOST="aarch64-linux-gnu")
+    assert cross.returncode == 0, cross.stderr
+    assert "from the cache" not in cross.stdout  # the x86_64 build is not the aarch64 one
+    log = (box.parents[1] / "built.log.env").read_text().splitlines()
+    assert log == ["liba-dev native gcc ", "liba-dev aarch64-linux-gnu aarch64-linux-gnu-gcc "
+                   "aarch64-linux-gnu-ar"]
+    assert len(list((box / "built").iterdir())) == 2  # one packed build per target
+
+
+def test_a_cross_install_without_the_cross_compilers_or_for_an_unknown_target_is_refused(box):
+    binutils(box, "ar", "ranlib", "strip")
+    cxx = box.parents[1] / "floor" / "bin" / "aarch64-linux-gnu-g++"
+    cxx.unlink()  # an x86_64 floor box: no cross wrappers
+    res = install(box, "liba-dev", FLOOR_HOST="aarch64-linux-gnu")
+    assert res.returncode == 1 and built(box) == []
+    assert res.stderr == f"floor-install: {cxx} is missing: this is not a cross box\n"
+    res = install(box, "liba-dev", FLOOR_HOST="riscv64-linux-gnu")
+    assert res.returncode == 2 and built(box) == []
+    assert "FLOOR_HOST=riscv64-linux-gnu is not a target it cross-builds for" in res.stderr

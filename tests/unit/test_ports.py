@@ -6,7 +6,7 @@ from builder.model.machine import get
 from builder.stages import why
 from builder.stages.ports import apt_hint, wanted
 
-FLOOR = get().floor_spec  # the default machine carries the glibc 2.17 floor
+FLOOR = get().floor_spec.ports  # the default machine carries the glibc 2.17 floor
 
 
 def test_the_lock_names_every_port_the_floor_promises_with_its_dependencies():
@@ -42,15 +42,15 @@ def test_apt_get_install_of_dev_packages_on_a_floor_box_is_told_to_use_floor_ins
                     FLOOR)
     assert line.startswith("before-all installs Debian's libffi-dev libxml2-dev with apt")
     assert "use `floor-install libffi-dev libxml2-dev` instead" in line
-    assert apt_hint("sudo apt install -y libffi-dev", None) is None  # no floor: apt is right
+    assert apt_hint("sudo apt install -y libffi-dev", False) is None  # no floor: apt is right
     assert apt_hint("apt-get install -y make", FLOOR) is None
     assert apt_hint("echo libffi-dev", FLOOR) is None
 
 
 def test_the_hosts_cache_is_used_only_where_floor_install_runs():
     assert wanted("floor-install libffi-dev", FLOOR)
-    assert not wanted("floor-install libffi-dev", None)
-    zig = get("manylinux2014-i686").floor_spec  # floor-install: not yet on i686
+    assert not wanted("floor-install libffi-dev", False)
+    zig = get("manylinux2014-i686").floor_spec.ports  # floor-install: not yet on i686
     assert not wanted("floor-install libffi-dev", zig)
     assert apt_hint("apt-get install -y libffi-dev", zig) is None
     assert not wanted("make", FLOOR) and not wanted("", FLOOR)

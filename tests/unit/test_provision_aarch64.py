@@ -115,7 +115,12 @@ def test_cross_toolchain_writes_the_cxx_wrappers_as_on_x86_64(tmp_path):
     for tool in ("aarch64-linux-gnu-gcc", "aarch64-linux-gnu-g++"):
         (bin_dir / tool).write_text("#!/bin/sh\nexit 0\n")
         (bin_dir / tool).chmod(0o755)
-    env = dict(os.environ, PATH=f"{bin_dir}:/usr/bin:/bin")
+    system = tmp_path / "system"  # this host's tools, but never its own aarch64 compilers
+    system.mkdir()
+    for tool in Path("/usr/bin").iterdir():
+        if not tool.name.startswith("aarch64-linux-gnu-"):
+            (system / tool.name).symlink_to(tool)
+    env = dict(os.environ, PATH=f"{bin_dir}:{system}")
     prefix = tmp_path / "prefix"
 
     def install():
@@ -127,8 +132,10 @@ def test_cross_toolchain_writes_the_cxx_wrappers_as_on_x86_64(tmp_path):
     assert "pthread_mutex_clocklock" in compat.read_text()
     for name in ("g++", "c++"):
         text = (prefix / "bin" / f"aarch64-linux-gnu-{name}").read_text()
+        ports = prefix / "ports"  # floor-install's aarch64 libraries, after the sysroot
         assert f"exec /usr/bin/aarch64-linux-gnu-g++ --sysroot='{sysroot}' " \
-               f"-L'{sysroot}/usr/lib' -static-libstdc++ " in text
+               f"-L'{sysroot}/usr/lib' -idirafter '{ports}/include' -L'{ports}/lib' " \
+               f"-Wl,-rpath-link,'{ports}/lib' -static-libstdc++ " in text
         assert f"-D_GLIBCXX_HAVE_OBSOLETE_ISNAN=1 -include {compat} " in text
     assert f"-include {compat} " in (prefix / "bin" / "aarch64-linux-gnu-gcc").read_text()
     assert "INPUT ( -l:libstdc++.a AS_NEEDED ( -lm -lpthread ) )" in \
