@@ -13,6 +13,7 @@ hand: README, aarch64; CI affords these three runs.)
 
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -43,7 +44,7 @@ BZ_PROBE_C = """
 static PyObject *bz(PyObject *self, PyObject *args) {
     char in[64] = "aarch64 aarch64 aarch64 aarch64", out[256], back[64];
     unsigned int n = sizeof out, m = sizeof back;
-    if (BZ2_bzBuffToBuffCompress(out, &n, in, 32, 9, 0, 0) != BZ_OK ||
+    if (BZ2_bzBuffToBuffCompress(out, &n, in, 31, 9, 0, 0) != BZ_OK ||
         BZ2_bzBuffToBuffDecompress(back, &m, out, n, 0, 0) != BZ_OK)
         return PyErr_Format(PyExc_RuntimeError, "bzip2 failed");
     return Py_BuildValue("s#s", back, (Py_ssize_t)m, BZ2_bzlibVersion());
@@ -122,7 +123,8 @@ def test_c_and_cxx_for_aarch64_cross_built_then_tested_and_proven_on_aarch64(tmp
             assert newest_glibc(versions) <= (2, 17), (name, versions)
     hook = (out / "logs" / CROSS / "before-all.log").read_text()
     assert "cross=aarch64 cc=/opt/cross/bin/aarch64-linux-gnu-gcc" in hook
-    assert "floor-install: libbz2-dev 1.0.8 built in" in hook, hook[-2000:]
+    # cross-built in this guest, or its build from this host's cache (an earlier run's)
+    assert re.search(r"floor-install: libbz2-dev 1\.0\.8 (built in|from the cache)", hook), hook
     test_log = (out / "logs" / MACHINE / "cp311-cp311.log").read_text()
     assert "python3.11-floor217" in test_log
     assert "C++ ok no words" in test_log, test_log[-2000:]
