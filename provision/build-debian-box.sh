@@ -103,8 +103,7 @@ total=$((7 + npythons))
 [ -n "$pythons" ] || total=$((total + 1))
 [ -z "$floor_tgz$musl" ] || total=$((total + 2))
 [ -z "$zig" ] || total=$((total + 1))
-ncross=$(echo "$pythons" | tr ' ' '\n' | grep -cv 't$' || true)
-[ -z "$cross_tgz" ] || total=$((total + 1 + ncross))
+[ -z "$cross_tgz" ] || total=$((total + 1 + npythons))  # each CPython cross-built too
 done_steps=0
 step() {
     done_steps=$((done_steps + 1))
@@ -248,8 +247,10 @@ if [ -n "$cross_tgz" ]; then
         "$cross_sum" /opt/cross
     rm -f "$rootfs$stage/cross-toolchain.tgz"
     for spec in $pythons; do
-        case "$spec" in *t) continue ;; esac  # no free-threaded aarch64 build yet
         step "CPython $spec for aarch64 (cross)"
+        # 3.13.5t: python3.13t, lib/python3.13t (free-threaded, as build-cpython.sh names them)
+        xy=${spec%t}
+        xy=${xy%.*}${spec##*[0-9]}
         lock_entry "$spec" "$here/pythons.lock"
         archive=$cross_out/cpython-$spec.tar
         if cached "$archive"; then
@@ -263,14 +264,14 @@ if [ -n "$cross_tgz" ]; then
                 cp "$sources/$file" "$rootfs$stage/sources/"
             done
             in_root bash "$stage/aarch64/cross-build-cpython.sh" "$spec" "$stage/sources" \
-                /opt/cross "/opt/_internal/cpython-$spec/bin/python${spec%.*}" /opt/cross/aarch64
+                /opt/cross "/opt/_internal/cpython-$spec/bin/python$xy" /opt/cross/aarch64
             rm -f "$rootfs$stage"/sources/*
             keep "$archive" -C "$rootfs/opt/cross/aarch64" "opt/_internal/cpython-$spec"
         fi
         # Beside the x86_64 interpreter of the same version, which runs the aarch64 builds
         # (_PYTHON_SYSCONFIGDATA_NAME names it; pip's build isolation replaces PYTHONPATH).
-        lib=opt/_internal/cpython-$spec/lib/python${spec%.*}
-        cp "$rootfs/opt/cross/aarch64/$lib"/_sysconfigdata__linux_aarch64-linux-gnu.py \
+        lib=opt/_internal/cpython-$spec/lib/python$xy
+        cp "$rootfs/opt/cross/aarch64/$lib"/_sysconfigdata_*_linux_aarch64-linux-gnu.py \
             "$rootfs/$lib/"
     done
     # The aarch64 floor libraries (cross-built for the CPythons above, only when they were not

@@ -53,6 +53,12 @@ class Result:
                    machine=job.machine)
 
     @property
+    def abi(self):
+        """The interpreter's X.Y with its ABI flag: "3.13t" for free-threaded cp313-cp313t
+        (`python` is "3.13" for both): its binary (python3.13t), headers, lib dir."""
+        return self.python + ("t" if self.tag.endswith("t") else "")
+
+    @property
     def pending(self):
         return self.status == Status.PENDING
 

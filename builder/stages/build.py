@@ -55,7 +55,7 @@ class Builder:
         self.lost = []  # (who, reason) of the builds the host went away under (run.py)
         self.stages = STAGES  # a cross build's side: stages/cross.py split()
         self.where = ""  # "<machine> (<uname -m>)": the result's built_on / tested_on
-        self.interp_env = None  # (tag, "X.Y") -> env of one interpreter (stages/cross.py)
+        self.interp_env = None  # (tag, "X.Y[t]") -> env of one interpreter (stages/cross.py)
         self.target = ""  # a cross build's platform, which repair must give, and the host
         self.staged = None  # dir where its wheels wait for their test (stages/cross.py)
 
@@ -120,7 +120,7 @@ class Builder:
         who = key if self.labelled else tag  # what its lines start with
         bindir = self.python_root / tag / "bin"
         path_env = {"PATH": f"{bindir}:{self.env.get('PATH', '/usr/local/bin:/usr/bin:/bin')}"}
-        path_env.update(self.interp_env(tag, result.python) if self.interp_env else {})
+        path_env.update(self.interp_env(tag, result.abi) if self.interp_env else {})
         names = {s.name for s in self.stages}
         result.built_on = self.where if "build" in names else result.built_on
         result.tested_on = self.where if "test" in names else result.tested_on

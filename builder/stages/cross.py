@@ -16,7 +16,9 @@ from .work import Stage, StageFailed
 
 CROSS_DIR = "/opt/cross"  # the cross box's toolchain; aarch64 CPythons under CROSS_DIR/aarch64
 TRIPLET = "aarch64-linux-gnu"
-SYSCONFIGDATA = "_sysconfigdata__linux_aarch64-linux-gnu"
+# The aarch64 CPython's sysconfigdata, beside the x86_64 one of its version: {abiflags} is "t"
+# for a free-threaded interpreter (_sysconfigdata_t_linux_..., as sysconfig names it).
+SYSCONFIGDATA = "_sysconfigdata_{abiflags}_linux_aarch64-linux-gnu"
 
 
 def hook_env():
@@ -34,15 +36,16 @@ def ports_env(prefix=f"{CROSS_DIR}/ports"):
 
 
 def env(target_prefix, python, user_cppflags=""):
-    """What an aarch64 build with the x86_64 interpreter of version `python` ("3.11") needs;
-    `target_prefix`: the aarch64 CPython's prefix on the cross box (CROSS_DIR/aarch64 + the
-    x86_64 one's /opt/_internal/cpython-X.Y.Z)."""
+    """What an aarch64 build with the x86_64 interpreter of version `python` ("3.11"; "3.13t":
+    free-threaded) needs; `target_prefix`: the aarch64 CPython's prefix on the cross box
+    (CROSS_DIR/aarch64 + the x86_64 one's /opt/_internal/cpython-X.Y.Z[t])."""
     # CPPFLAGS, not CFLAGS: setuptools appends it, and its -I must come before the running
     # interpreter's (x86_64) include dir; CFLAGS would replace sysconfig's. A user's CPPFLAGS
     # (the environment option) follows.
     cppflags = f"-I{target_prefix}/include/python{python} {user_cppflags}".strip()
     return {"_PYTHON_HOST_PLATFORM": "linux-aarch64",
-            "_PYTHON_SYSCONFIGDATA_NAME": SYSCONFIGDATA, "CPPFLAGS": cppflags,
+            "_PYTHON_SYSCONFIGDATA_NAME": SYSCONFIGDATA.format(
+                abiflags="t" if python.endswith("t") else ""), "CPPFLAGS": cppflags,
             crossfiles.PREFIX_VAR: target_prefix}
 
 

@@ -111,7 +111,7 @@ def prepare(builder, w, cross_dir, triplet, processor):
         raise StageFailed(f"no {PREFIX_VAR} for {w.tag}: is it a cross build?")
     d = w.dir / "cross"
     files = {TOOLCHAIN_VAR: (d / "toolchain.cmake", cmake_toolchain(
-                 cross_dir, triplet, processor, prefix, w.result.python)),
+                 cross_dir, triplet, processor, prefix, w.result.abi)),
              CROSS_FILE_VAR: (d / "meson-cross.ini", meson_cross_file(
                  cross_dir, triplet, processor, prefix))}
     for path, text in files.values():

@@ -23,7 +23,7 @@ def prove(builder, w):
     target = w.dir / "floor"
     install = f"{q(w.python)} -m pip install -q --target {q(target)} {q(w.wheel)}"
     if floor.copy:  # the interpreter's copy whose ELF interpreter is the floor's loader
-        runner = q(w.bindir / f"python{w.result.python}{floor.copy}")
+        runner = q(w.bindir / f"python{w.result.abi}{floor.copy}")
     else:
         runner = f"{q(floor.run)} {q(w.python)}"
     run = f"PYTHONPATH={q(target)} {runner} -c {q(IMPORT_TEST)} {q(w.wheel)} 2>&1"

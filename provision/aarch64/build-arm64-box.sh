@@ -107,24 +107,27 @@ pythons_in_root=()
 for version in $pythons; do
     step "CPython $version (aarch64, cross-built)"
     tar -C "$rootfs" -xf "$pydir/cpython-$version.tar"
-    short=${version%.*}
+    ft=${version##*[0-9]}  # "t": free-threaded (3.13.5t: python3.13t, cp313-cp313t)
+    short=${version%t}
+    short=${short%.*}
     nodot=${short/./}
     prefix=/opt/_internal/cpython-$version
-    [ -x "$rootfs$prefix/bin/python$short" ] || die "$me: cpython-$version.tar has no $prefix"
-    site=$rootfs$prefix/lib/python$short/site-packages
+    python=python$short$ft
+    [ -x "$rootfs$prefix/bin/$python" ] || die "$me: cpython-$version.tar has no $prefix"
+    site=$rootfs$prefix/lib/python$short$ft/site-packages
     mkdir -p "$site"
     python3 -m zipfile -e "$pip_wheel" "$site"
-    for name in pip pip3 "pip$short"; do
+    for name in pip pip3 "pip$short$ft"; do
         # shellcheck disable=SC2016  # $0 and $@ are the wrapper's own
-        printf '#!/bin/sh\nexec "$(dirname "$0")/python%s" -m pip "$@"\n' "$short" \
+        printf '#!/bin/sh\nexec "$(dirname "$0")/%s" -m pip "$@"\n' "$python" \
             > "$rootfs$prefix/bin/$name"
         chmod 0755 "$rootfs$prefix/bin/$name"
     done
-    ln -sfn "python$short" "$rootfs$prefix/bin/python"
-    ln -sfn "python$short" "$rootfs$prefix/bin/python3"
+    ln -sfn "$python" "$rootfs$prefix/bin/python"
+    ln -sfn "$python" "$rootfs$prefix/bin/python3"
     mkdir -p "$rootfs/opt/python"
-    ln -sfn "$prefix" "$rootfs/opt/python/cp$nodot-cp$nodot"
-    pythons_in_root+=("$prefix/bin/python$short")
+    ln -sfn "$prefix" "$rootfs/opt/python/cp$nodot-cp$nodot$ft"
+    pythons_in_root+=("$prefix/bin/$python")
 done
 
 step "glibc 2.17 run time and the floor217 interpreter copies"

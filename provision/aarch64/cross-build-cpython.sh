@@ -4,13 +4,14 @@
 # liblzma, libffi, OpenSSL) are cross-built first (build-floor-libs.sh --host) and linked in
 # statically, as on x86_64.
 # Usage: cross-build-cpython.sh VERSION SOURCES_DIR FLOOR_PREFIX BUILD_PYTHON DESTDIR
-#   VERSION       a version of provision/pythons.lock, e.g. 3.11.2
+#   VERSION       a version of provision/pythons.lock, e.g. 3.11.2; 3.13.5t: free-threaded
+#                 (--disable-gil; python3.13t, lib/python3.13t, as on x86_64)
 #   SOURCES_DIR   holds its tarball and the libraries', named as in pythons.lock and
 #                 floor-libs.lock
 #   FLOOR_PREFIX  where install-cross-toolchain.sh put bin/aarch64-linux-gnu-gcc and sysroot
-#   BUILD_PYTHON  a native python of the same X.Y (configure's --with-build-python)
+#   BUILD_PYTHON  a native python of the same X.Y and build (configure's --with-build-python)
 #   DESTDIR       the result lands in DESTDIR/opt/_internal/cpython-VERSION (copy it to the
-#                 aarch64 machine's /); its lib/pythonX.Y holds the _sysconfigdata that cross
+#                 aarch64 machine's /); its lib/pythonX.Y[t] holds the _sysconfigdata that cross
 #                 builds of extensions read
 # Runs on the host or in an x86_64 guest; needs make and perl. The sqlite3, readline, curses, dbm
 # and uuid modules are left out, as on x86_64 (the floor does not build their libraries).
@@ -28,9 +29,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 triplet=aarch64-linux-gnu
 cc=$floor/bin/$triplet-gcc
 [ -x "$cc" ] || die "$me: no $cc (run install-cross-toolchain.sh first)"
-short=${version%.*}
-"$build_python" -c "import sys; assert '%d.%d' % sys.version_info[:2] == '$short'" ||
-    die "$me: $build_python is not a Python $short"
+ft=""
+[ "${version%t}" = "$version" ] || ft=t
+short=${version%t}
+short=${short%.*}
+"$build_python" -c "import sys, sysconfig
+assert '%d.%d' % sys.version_info[:2] == '$short'
+assert bool(sysconfig.get_config_var('Py_GIL_DISABLED')) == bool('$ft')" ||
+    die "$me: $build_python is not a Python $short$ft"
 
 lock_entry "$version" "$here/../pythons.lock"
 # The checksum is checked before anything is unpacked (the libraries': build-floor-libs.sh).
@@ -50,7 +56,7 @@ tar -xf "$sources/$lock_file" -C "$work/src" --strip-components=1
     cd "$work/src"
     ./configure --host=$triplet --build=x86_64-linux-gnu --prefix="$prefix" \
         --with-build-python="$build_python" --disable-shared --with-ensurepip=no \
-        --disable-test-modules --with-openssl="$deps" CC="$cc" CXX="$floor/bin/$triplet-g++" \
+        --disable-test-modules ${ft:+--disable-gil} --with-openssl="$deps" CC="$cc" CXX="$floor/bin/$triplet-g++" \
         AR=$triplet-ar READELF=$triplet-readelf \
         CFLAGS="-O2 -g0" CPPFLAGS="-I$deps/include" LDFLAGS="-L$deps/lib -Wl,--strip-all" \
         PKG_CONFIG_LIBDIR="$deps/lib/pkgconfig" PKG_CONFIG_PATH="" \
@@ -63,15 +69,16 @@ tar -xf "$sources/$lock_file" -C "$work/src" --strip-components=1
     make install DESTDIR="$destdir" > "$work/install.log" 2>&1 ||
         { tail -n 40 "$work/install.log" >&2; exit 1; }
 )
-rm -rf "$destdir$prefix/lib/python$short/test"
+lib=$destdir$prefix/lib/python$short$ft
+rm -rf "$lib/test"
 # configure leaves out a module whose library it could not link: that must fail here, not as an
 # ImportError in a user's test on aarch64.
 for module in _ssl _hashlib _ctypes _bz2 _lzma zlib; do
-    [ -n "$(find "$destdir$prefix/lib/python$short/lib-dynload" -name "$module.*.so")" ] ||
+    [ -n "$(find "$lib/lib-dynload" -name "$module.*.so")" ] ||
         die "$me: CPython $version was built without $module (see its configure output)"
 done
-ln -sf "python$short" "$destdir$prefix/bin/python"
-ln -sf "python$short" "$destdir$prefix/bin/python3"
-file "$destdir$prefix/bin/python$short"
-ls "$destdir$prefix/lib/python$short"/_sysconfigdata_*
+ln -sf "python$short$ft" "$destdir$prefix/bin/python"
+ln -sf "python$short$ft" "$destdir$prefix/bin/python3"
+file "$destdir$prefix/bin/python$short$ft"
+ls "$lib"/_sysconfigdata_*
 echo "$me: CPython $version for aarch64 in $destdir$prefix"

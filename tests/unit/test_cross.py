@@ -52,6 +52,9 @@ def test_the_build_side_gets_the_cross_compilers_and_the_target_headers_first():
     env = cross.env(prefix, "3.11", "-DUSER=1")
     assert env["CPPFLAGS"] == f"-I{prefix}/include/python3.11 -DUSER=1"
     assert env["_PYTHON_SYSCONFIGDATA_NAME"] == "_sysconfigdata__linux_aarch64-linux-gnu"
+    ft = cross.env(prefix + "t", "3.13t")  # free-threaded: its own headers and sysconfigdata
+    assert ft["_PYTHON_SYSCONFIGDATA_NAME"] == "_sysconfigdata_t_linux_aarch64-linux-gnu"
+    assert ft["CPPFLAGS"] == f"-I{prefix}t/include/python3.13t"
     assert env["_PYTHON_HOST_PLATFORM"] == "linux-aarch64"
     assert cross.hook_env() == {"CC": "/opt/cross/bin/aarch64-linux-gnu-gcc",
                                 "CXX": "/opt/cross/bin/aarch64-linux-gnu-g++",
@@ -77,6 +80,15 @@ def test_the_build_side_sees_the_aarch64_ports_and_keeps_floor_installs_builds_o
     # missing header names its port
     assert b.ports and ports.wanted("floor-install libbz2-dev", b.ports)
     assert b.interp_env("cp311-cp311", "3.11")[crossfiles.PREFIX_VAR].endswith("3.11.2")
+
+
+def test_a_free_threaded_interpreter_is_named_with_its_abi_flag_where_files_are_named():
+    # The plan's python is "3.13" for cp313-cp313t too; its binary, headers, lib dir and
+    # sysconfigdata carry the t (python3.13t-floor217, include/python3.13t, _sysconfigdata_t_).
+    ft = Result(tag="cp313-cp313t", python="3.13")
+    assert ft.abi == "3.13t" and Result(tag="cp313-cp313", python="3.13").abi == "3.13"
+    assert "python3.13t" in crossfiles.cmake_toolchain("/opt/cross", cross.TRIPLET, "aarch64",
+                                                       "/p", ft.abi)
 
 
 def test_the_stages_split_so_that_only_a_tested_wheel_reaches_the_wheelhouse():
@@ -114,6 +126,11 @@ def test_the_aarch64_floor_proof_runs_the_interpreters_copy_not_the_loader_by_ha
     floor.prove(B(), w)
     assert "/opt/python/cp311-cp311/bin/python3.11-floor217 -c" in ran[0]
     assert w.result.floor_proof == "imported under glibc 2.17"
+    ft = Work("cp313-cp313t", Result("cp313-cp313t", "3.13"), None,
+              PurePosixPath("/tmp/vmwheel/cp313-cp313t"),
+              PurePosixPath("/opt/python/cp313-cp313t/bin"), {}, repaired="x.whl")
+    floor.prove(B(), ft)  # free-threaded: its copy is python3.13t-floor217
+    assert "/opt/python/cp313-cp313t/bin/python3.13t-floor217 -c" in ran[1]
 
 
 def test_the_boxes_a_build_needs_put_each_build_machine_before_its_machine():
