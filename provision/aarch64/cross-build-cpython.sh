@@ -56,7 +56,8 @@ tar -xf "$sources/$lock_file" -C "$work/src" --strip-components=1
     cd "$work/src"
     ./configure --host=$triplet --build=x86_64-linux-gnu --prefix="$prefix" \
         --with-build-python="$build_python" --disable-shared --with-ensurepip=no \
-        --disable-test-modules ${ft:+--disable-gil} --with-openssl="$deps" CC="$cc" CXX="$floor/bin/$triplet-g++" \
+        --disable-test-modules ${ft:+--disable-gil} --with-openssl="$deps" CC="$cc" \
+        CXX="$floor/bin/$triplet-g++" \
         AR=$triplet-ar READELF=$triplet-readelf \
         CFLAGS="-O2 -g0" CPPFLAGS="-I$deps/include" LDFLAGS="-L$deps/lib -Wl,--strip-all" \
         PKG_CONFIG_LIBDIR="$deps/lib/pkgconfig" PKG_CONFIG_PATH="" \

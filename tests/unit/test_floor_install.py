@@ -1,7 +1,8 @@
 """provision/floor-install.sh for real, with two tiny ports of our own (a tarball, a recipe):
 dependencies first, each checked by sha256 before it is unpacked, packed for the host's cache,
 unpacked from that cache into a fresh prefix without building, one line for a name it does
-not know, and a cross build (FLOOR_HOST) with the target's tools under keys of its own. The real ports are built in the floor box (VM tests)."""
+not know, and a cross build (FLOOR_HOST) with the target's tools under keys of its own. The
+real ports are built in the floor box (VM tests)."""
 
 import hashlib
 import io
