@@ -21,7 +21,7 @@ def before_all(remote, has_ports, command, run):
     if hint:
         log.say(hint)
     if wanted(command, has_ports):
-        around(remote, run)
+        around(remote, run, command)
     else:
         run()
 
@@ -40,12 +40,31 @@ def _guest_names(remote):
     return {n for n in out.split() if n.endswith(".tar.gz")}
 
 
-def restore(remote):
-    """Upload the host's cached builds the guest lacks; how many."""
-    have = _guest_names(remote)
+def named(command, known=None):
+    """The ports a before-all names (`floor-install libxslt1-dev ...`) with their dependencies,
+    or None when it names none that floor-install knows (say, `floor-install $LIBS`)."""
+    ports = {p.name: p for p in (read_ports() if known is None else known)}
+    found = [w for w in re.findall(r"[\w.+-]+", command or "") if w in ports]
+    if not found:
+        return None
+    wanted_ports, todo = set(), list(found)
+    while todo:
+        name = todo.pop()
+        if name not in wanted_ports:
+            wanted_ports.add(name)
+            todo.extend(ports[name].deps)
+    return wanted_ports
+
+
+def restore(remote, command=""):
+    """Upload the host's cached builds the guest lacks, of the ports `command` names (all when
+    it names none); how many. The builds of other ports and other targets (an aarch64 build
+    never fits an x86_64 box) stay on the host."""
+    have, wanted_ports = _guest_names(remote), named(command)
     sent = 0
     for path in sorted(_cache().glob("*.tar.gz")):
-        if path.name not in have:
+        port = path.name.rsplit("-", 1)[0]  # NAME-KEY.tar.gz
+        if path.name not in have and (wanted_ports is None or port in wanted_ports):
             remote.put(path, BUILT / path.name)
             sent += 1
     return sent
@@ -64,10 +83,10 @@ def keep(remote):
     return got
 
 
-def around(remote, hook):
-    """Run `hook()` (the before-all) between `restore` and `keep`; say what moved."""
+def around(remote, hook, command=""):
+    """Run `hook()` (the before-all `command`) between `restore` and `keep`; say what moved."""
     t0 = time.monotonic()
-    sent = restore(remote)
+    sent = restore(remote, command)
     try:
         hook()
     finally:

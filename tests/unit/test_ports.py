@@ -4,7 +4,7 @@ before-all on a floor box is told about them."""
 from builder.model import ports
 from builder.model.machine import get
 from builder.stages import why
-from builder.stages.ports import apt_hint, wanted
+from builder.stages.ports import apt_hint, named, restore, wanted
 
 FLOOR = get().floor_spec.ports  # the default machine carries the glibc 2.17 floor
 
@@ -58,3 +58,30 @@ def test_the_hosts_cache_is_used_only_where_floor_install_runs():
     # CMake and meson find the floor's c++ and cc first, the system's tools after them.
     path = ports.floor_env()["PATH"].split(":")
     assert path[0] == "/opt/floor/bin" and {"/usr/bin", "/bin"} <= set(path)
+
+
+def test_a_before_all_gets_back_only_the_builds_of_the_ports_it_names(tmp_path, monkeypatch):
+    assert named("floor-install libxslt1-dev zlib1g-dev") == {
+        "libxslt1-dev", "libxml2-dev", "zlib1g-dev", "liblzma-dev"}
+    assert named("floor-install $LIBS") is None  # names none: every build goes back
+    monkeypatch.setenv("VMWHEEL_CACHE_DIR", str(tmp_path))
+    cached = tmp_path / "ports"
+    cached.mkdir()
+    for name in ("libffi-dev-06cae8e236671a03", "libbz2-dev-81d747fbc33c439b",
+                 "libffi-dev-1111111111111111"):
+        (cached / f"{name}.tar.gz").write_bytes(b"packed")
+
+    class Guest:  # a guest's built/ dir, with one of the libffi builds already there
+        def __init__(self):
+            self.put_names = []
+
+        def check(self, command):
+            return "libffi-dev-1111111111111111.tar.gz\n"
+
+        def put(self, local, remote):
+            self.put_names.append(remote.name)
+
+    guest = Guest()
+    assert restore(guest, "floor-install libffi-dev") == 1
+    assert guest.put_names == ["libffi-dev-06cae8e236671a03.tar.gz"]  # not libbz2 (aarch64's)
+    assert restore(Guest(), "floor-install $LIBS") == 2
