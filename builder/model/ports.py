@@ -53,13 +53,19 @@ def providing(header, ports=None):
 FLOOR_PATH = "/opt/floor/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
+def prefix_env(prefix, loader=True):
+    """What finds the ports installed under `prefix`: pkg-config sees only them, and (with
+    `loader`) the loader and auditwheel find their libraries through LD_LIBRARY_PATH."""
+    env = {"PKG_CONFIG_LIBDIR": f"{prefix}/lib/pkgconfig"}
+    if loader:
+        env["LD_LIBRARY_PATH"] = f"{prefix}/lib"
+    return env
+
+
 def floor_env(libc="glibc"):
     """What every guest command on a floor box gets: the floor's compilers first on PATH,
     pkg-config sees only floor-install's libraries (never Debian's, built for a newer glibc),
     and the loader finds them, so auditwheel grafts them into wheels. On the musl box musl's
     loader and auditwheel find them through /etc/ld-musl-x86_64.path instead: there
     LD_LIBRARY_PATH would make the box's glibc programs load musl libraries."""
-    env = {"PATH": FLOOR_PATH, "PKG_CONFIG_LIBDIR": f"{PREFIX}/lib/pkgconfig"}
-    if libc == "glibc":
-        env["LD_LIBRARY_PATH"] = f"{PREFIX}/lib"
-    return env
+    return {"PATH": FLOOR_PATH, **prefix_env(PREFIX, loader=libc == "glibc")}

@@ -10,6 +10,7 @@ and fetched into the wheelhouse: only tested wheels reach it. With build-on = em
 aarch64 guest compiles with its own compilers and the cross machine only repairs (`emulated`).
 """
 
+from ..model.ports import prefix_env
 from ..transport.shell import q
 from . import crossfiles
 from .work import Stage, StageFailed
@@ -28,11 +29,11 @@ def hook_env():
             "VMWHEEL_CROSS": "aarch64"}
 
 
-def ports_env(prefix=f"{CROSS_DIR}/ports"):
+def ports_env():
     """Where the cross box's floor-install puts the aarch64 libraries it cross-builds (the
     cross wrappers search it themselves): pkg-config sees only those (never the box's x86_64
     ones) and auditwheel finds them to graft (README: System libraries)."""
-    return {"PKG_CONFIG_LIBDIR": f"{prefix}/lib/pkgconfig", "LD_LIBRARY_PATH": f"{prefix}/lib"}
+    return prefix_env(f"{CROSS_DIR}/ports")
 
 
 def env(target_prefix, python, user_cppflags=""):

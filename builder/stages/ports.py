@@ -40,10 +40,10 @@ def _guest_names(remote):
     return {n for n in out.split() if n.endswith(".tar.gz")}
 
 
-def named(command, known=None):
+def named(command):
     """The ports a before-all names (`floor-install libxslt1-dev ...`) with their dependencies,
     or None when it names none that floor-install knows (say, `floor-install $LIBS`)."""
-    ports = {p.name: p for p in (read_ports() if known is None else known)}
+    ports = {p.name: p for p in read_ports()}
     found = [w for w in re.findall(r"[\w.+-]+", command or "") if w in ports]
     if not found:
         return None
