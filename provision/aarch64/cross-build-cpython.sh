@@ -29,16 +29,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 triplet=aarch64-linux-gnu
 cc=$floor/bin/$triplet-gcc
 [ -x "$cc" ] || die "$me: no $cc (run install-cross-toolchain.sh first)"
-ft=""
-[ "${version%t}" = "$version" ] || ft=t
-short=${version%t}
-short=${short%.*}
+lock_entry "$version" "$here/../pythons.lock"
+short=$lock_xy ft=$lock_abi  # 3.13 and t for 3.13.5t
 "$build_python" -c "import sys, sysconfig
 assert '%d.%d' % sys.version_info[:2] == '$short'
 assert bool(sysconfig.get_config_var('Py_GIL_DISABLED')) == bool('$ft')" ||
     die "$me: $build_python is not a Python $short$ft"
 
-lock_entry "$version" "$here/../pythons.lock"
 # The checksum is checked before anything is unpacked (the libraries': build-floor-libs.sh).
 echo "$lock_sha256  $sources/$lock_file" | sha256sum -c --quiet - ||
     die "$me: $lock_file does not match its sha256 in pythons.lock"
