@@ -170,7 +170,7 @@ class Builder:
         else:
             command = f"{q(w.python)} -m pip wheel --no-deps -w {q(w.dir)}/dist ."
         self.run("build", command + w.build_args, w.log, cwd=w.dir / "src",
-                 env=dict(w.path_env, TMPDIR=str(w.dir / "tmp")))
+                 env=dict(w.path_env, **w.build_env, TMPDIR=str(w.dir / "tmp")))
         w.built = self._one_file(w.dir / "dist", w.log)
 
     def _repair(self, w):

@@ -12,7 +12,7 @@ aarch64 guest compiles with its own compilers and the cross machine only repairs
 
 from ..model.ports import prefix_env
 from ..transport.shell import q
-from . import crossfiles
+from . import buildreqs, crossfiles
 from .work import Stage, StageFailed
 
 CROSS_DIR = "/opt/cross"  # the cross box's toolchain; aarch64 CPythons under CROSS_DIR/aarch64
@@ -114,7 +114,8 @@ def split(stages):
     by = {s.name: s for s in stages}
     files = Stage("cross-files", lambda b, w: crossfiles.prepare(b, w, CROSS_DIR, TRIPLET,
                                                                   "aarch64"), crossfiles.wanted)
-    build = [by["prepare"], files] + [by[n] for n in ("before-build", "build", "repair")]
+    build = [by["prepare"], files, by["before-build"], Stage("build-reqs", buildreqs.install)]
+    build += [by[n] for n in ("build", "repair")]
     build += [Stage("platform", check_platform, lambda b, w: not w.pure)]
     build += [by[n] for n in ("show", "hash", "fetch")]
     test = [Stage("place", place)] + [by[n] for n in ("test", "floor", "hash", "fetch")]

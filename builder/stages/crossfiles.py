@@ -11,10 +11,9 @@ once CMP0190 is NEW); Meson finds the headers by pkg-config in the aarch64 CPyth
 (`sys_root`). The extension suffix and the wheel tag come from the sysconfig route (stages/
 cross.py). A user's `environment` that sets either variable replaces that file.
 
-The sysconfig route makes pip pick aarch64 wheels for the build requirements, and cmake and ninja
-from the index would then be aarch64 programs: for these two backends a native cmake and ninja
-are installed once per session (a venv under the guest root, first on PATH), so the backends find
-them and do not ask pip for theirs.
+Build requirements are installed for the build machine (stages/buildreqs.py); for these two
+backends a native cmake and ninja are also installed once per session (a venv under the guest
+root, first on PATH), so that the backends find them and no interpreter's build asks for them.
 """
 
 import functools

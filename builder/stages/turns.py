@@ -1,6 +1,6 @@
 """Compile turns: at most N compiles at once on one build host. In a parallel build the build
-stage takes one of N turns; the stages around it (prepare and before-build; repair, test, floor proof and fetch)
-do not, so one interpreter's tests overlap with the next one's compile."""
+stage takes one of N turns; the stages around it (prepare and before-build; repair, test, floor
+proof and fetch) do not, so one interpreter's tests overlap with the next one's compile."""
 
 import contextlib
 

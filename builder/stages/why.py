@@ -1,7 +1,8 @@
 """Why a stage failed, in a few lines of its output: the compiler's `error:`/`fatal error:` lines,
 a backend's `error:`/`Error:` lines (setuptools, lxml's "Please make sure the libxml2 and
 libxslt development packages are installed"), CMake's and meson's errors, pip's `ERROR:` lines,
-and the last line of a Python traceback. Shown under the failure line and kept in report.json,
+the last line of a Python traceback, and a cross build's `Exec format error` and `file in wrong
+format`. Shown under the failure line and kept in report.json,
 so nobody has to open the log to learn that `ffi.h` was missing.
 """
 
@@ -19,6 +20,7 @@ KINDS = [
     re.compile(r"^CMake Error|^meson\.build:\d+:\d+: ERROR:|^ERROR: Problem encountered"),
     re.compile(r"^[A-Za-z_.]*(Error|Exception): "),  # a traceback's last line
     re.compile(r": Exec format error"),  # a shell running a cross build's target program
+    re.compile(r": file in wrong format$"),  # a linker given another machine's archive
     re.compile(r"^ERROR: "),  # pip
 ]
 NOISE = re.compile(r"^ERROR: (Failed building wheel for|Could not build wheels for|"
@@ -71,6 +73,8 @@ def shown(reason, lines, floor=False):
 
 # A cross build that ran one of its target's programs (a build step executing what it compiled).
 EXEC_FORMAT = re.compile(r"Exec format error")
+# A cross build's linker given a build machine's archive (numpy's x86_64 libnpymath.a).
+WRONG_FORMAT = re.compile(r"file in wrong format")
 
 
 def hints(lines, floor=False):
@@ -80,6 +84,11 @@ def hints(lines, floor=False):
         return ["hint: the build ran a program compiled for the target (Exec format error): "
                 "this package cannot be cross-compiled as it is: build it inside the aarch64 "
                 "guest with --build-on emulated (slow; README: aarch64)"]
+    if any(WRONG_FORMAT.search(line) for line in lines):
+        return ["hint: the link took a library built for another machine (file in wrong "
+                "format), such as one a build requirement installed for the cross VM ships "
+                "(numpy's libnpymath.a): build it inside the aarch64 guest with --build-on "
+                "emulated (slow; README: aarch64)"]
     headers = missing_headers(lines)
     if not headers:
         return []

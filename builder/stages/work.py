@@ -1,6 +1,6 @@
 """One interpreter's way through the build stages: its work dir, log and wheels."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from ..errors import HostGone
@@ -46,6 +46,7 @@ class Work:
     built: str = ""  # the wheel the build made
     repaired: str = ""  # the wheel after repair
     build_args: str = ""  # added to the build command (a cross build's meson cross file)
+    build_env: dict = field(default_factory=dict)  # the build's own (a cross build's reqs)
 
     @property
     def python(self):

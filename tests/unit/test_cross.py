@@ -93,8 +93,8 @@ def test_a_free_threaded_interpreter_is_named_with_its_abi_flag_where_files_are_
 
 def test_the_stages_split_so_that_only_a_tested_wheel_reaches_the_wheelhouse():
     built, tested = cross.split(build.STAGES)
-    assert [s.name for s in built] == ["prepare", "cross-files", "before-build", "build",
-                                       "repair", "platform", "show", "hash", "fetch"]
+    assert [s.name for s in built] == ["prepare", "cross-files", "before-build", "build-reqs",
+                                       "build", "repair", "platform", "show", "hash", "fetch"]
     assert [s.name for s in tested] == ["place", "test", "floor", "hash", "fetch"]
 
 
@@ -115,7 +115,7 @@ def test_the_aarch64_floor_proof_runs_the_interpreters_copy_not_the_loader_by_ha
     ran = []
 
     class B:
-        floor = Floor("2.17", "", copy="-floor217")
+        floor, plat = Floor("2.17", "", copy="-floor217"), "manylinux_2_17_aarch64"
 
         def run(self, name, command, log, cwd=None, env=None):
             ran.append(command)
@@ -125,6 +125,9 @@ def test_the_aarch64_floor_proof_runs_the_interpreters_copy_not_the_loader_by_ha
              PurePosixPath("/opt/python/cp311-cp311/bin"), {}, repaired="x.whl")
     floor.prove(B(), w)
     assert "/opt/python/cp311-cp311/bin/python3.11-floor217 -c" in ran[0]
+    # the wheel's dependencies: wheels for the floor only (stages/floor.py platforms)
+    assert "--only-binary=:all: --platform manylinux_2_17_aarch64 --platform " \
+        "manylinux2014_aarch64 /tmp/vmwheel/cp311-cp311/repaired/x.whl" in ran[0]
     assert w.result.floor_proof == "imported under glibc 2.17"
     ft = Work("cp313-cp313t", Result("cp313-cp313t", "3.13"), None,
               PurePosixPath("/tmp/vmwheel/cp313-cp313t"),

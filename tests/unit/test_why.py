@@ -76,3 +76,22 @@ def test_a_cross_build_running_its_target_program_says_it_cannot_be_cross_compil
     assert "/bin/sh: 1: build/gen: Exec format error" in lines
     (hint,) = why.hints(lines)
     assert "cannot be cross-compiled" in hint and "--build-on emulated" in hint
+
+
+# A real link's words (the host's gcc handed an archive of the other machine: numpy's
+# libnpymath.a from its aarch64 wheel); a cross link given numpy's x86_64 one says the same.
+WRONG_ARCHIVE = """\
+==> [build] /opt/python/cp311-cp311/bin/python -m pip wheel --no-deps -w /tmp/w/dist . --no-build-isolation
+  /usr/bin/ld: /tmp/x/numpy/_core/lib/libnpymath.a(src_npymath_halffloat.cpp.o): Relocations in generic ELF (EM: 183)
+  /usr/bin/ld: /tmp/x/numpy/_core/lib/libnpymath.a: error adding symbols: file in wrong format
+  collect2: error: ld returned 1 exit status
+  error: command '/opt/cross/bin/aarch64-linux-gnu-gcc' failed with exit code 1
+"""
+
+
+def test_a_cross_link_of_a_build_requirements_archive_names_build_on_emulated():
+    lines = why.failure_lines(WRONG_ARCHIVE)
+    assert any(line.endswith("libnpymath.a: error adding symbols: file in wrong format")
+               for line in lines), lines
+    (hint,) = why.hints(lines)
+    assert "another machine" in hint and "--build-on emulated" in hint
