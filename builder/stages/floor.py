@@ -5,6 +5,7 @@ the repair, the unversioned-symbol guard at the fetch) and the test that ran on 
 
 import re
 
+from ..model.arch import split_platform
 from ..transport.shell import q
 from .guest import IMPORT_TEST
 from .work import StageFailed
@@ -21,7 +22,9 @@ def prove(builder, w):
         w.result.proof = floor.proof(ran_on)
         return
     target = w.dir / "floor"
-    install = f"{q(w.python)} -m pip install -q --target {q(target)} {q(w.wheel)}"
+    install = (f"{q(w.python)} -m pip install -q --target {q(target)} --only-binary=:all: "
+               f"{' '.join(f'--platform {p}' for p in platforms(floor, builder.plat))} "
+               f"{q(w.wheel)}")
     if floor.copy:  # the interpreter's copy whose ELF interpreter is the floor's loader
         runner = q(w.bindir / f"python{w.result.abi}{floor.copy}")
     else:
@@ -31,9 +34,33 @@ def prove(builder, w):
         builder.run("floor", f"{install} && {run}", w.log, cwd=w.dir / "test", env=w.path_env)
     except StageFailed as exc:
         raise StageFailed(floor_failure(exc.output, floor.version, floor.libc)
-                          or str(exc)) from None
+                          or no_floor_wheel(exc.output, floor) or str(exc)) from None
     w.result.floor_proof = floor.imported
     w.result.proof = floor.proof()
+
+
+def platforms(floor, plat):
+    """The platform tags of wheels that run at `floor` on `plat`'s arch: pip installs the
+    wheel's dependencies beside it with these only. With the box's own tags it would take
+    wheels that need a newer C library than the floor (numpy >= 2.3 needs glibc 2.27), and the
+    proof would blame the wheel for its dependency."""
+    arch = split_platform(plat)[1].value
+    if floor.libc == "musl":
+        return [f"musllinux_1_2_{arch}", f"musllinux_1_1_{arch}"]
+    tags = [f"manylinux_{floor.version.replace('.', '_')}_{arch}"]
+    if floor.version == "2.17":  # pip adds manylinux2010 and manylinux1 to this one
+        tags.append(f"manylinux2014_{arch}")
+    return tags
+
+
+def no_floor_wheel(output, floor):
+    """The line for a dependency that has no wheel for the floor, or ""."""
+    m = re.search(r"No matching distribution found for (\S+)", output)
+    if not m:
+        return ""
+    return (f"floor proof: the dependency {m.group(1)} has no wheel that runs on {floor.label}, "
+            "so this wheel cannot be imported there: pin a release of it that has one, or "
+            "build for a newer policy (--targets)")
 
 
 def floor_failure(output, version, libc="glibc"):
