@@ -28,7 +28,7 @@ from ..digest import sha256_of
 from ..errors import BuildHostError
 from ..host import prepare
 from ..images import boxes
-from ..paths import saved_state_dir
+from ..paths import VAGRANTFILE, saved_state_dir
 from ..transport.remote import Remote
 
 FILES = ("state.sav", "disk.qcow2", "known_hosts", "ssh_key")
@@ -37,9 +37,11 @@ KEEP = 2  # saved states per machine (a state is about its memory size plus the 
 
 def state_key(spec, driver, restricted=True):
     """What a saved state is valid for: the box's content key, the driver, memory and CPUs,
-    and whether its network is restricted (a restored VM keeps the netdev it was saved with:
-    guest-network full must never restore a restricted one, nor the other modes a full one)."""
-    what = [boxes.box_key(spec), driver, spec.memory, spec.cpus]
+    the Vagrantfile that defined the domain (its CPU model, devices: a restored VM keeps those
+    it was saved with), and whether its network is restricted (likewise its netdev: guest-network
+    full must never restore a restricted one, nor the other modes a full one)."""
+    what = [boxes.box_key(spec), driver, spec.memory, spec.cpus,
+            sha256_of(VAGRANTFILE)[:16]]
     text = json.dumps(what + ["restrict=on"] if restricted else what)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -102,9 +102,14 @@ def test_a_restricted_network_is_another_state(state):
     spec, s = state
     full = saved.Saved.of(spec, "qemu", restricted=False)
     assert full.key != s.key and not full.recorded() and s.recorded()
-    # full keeps the key states had before guest-network existed: they stay valid for it.
-    import hashlib
-    import json
-    from builder.images import boxes
-    before = json.dumps([boxes.box_key(spec), "qemu", spec.memory, spec.cpus])
-    assert full.key == hashlib.sha256(before.encode()).hexdigest()[:16]
+
+
+def test_another_vagrantfile_is_another_state(state, tmp_path, monkeypatch):
+    """A restored domain keeps the CPU model and devices it was saved with: a state saved under
+    another Vagrantfile (qemu64 before Nehalem) is never restored."""
+    spec, s = state
+    other = tmp_path / "Vagrantfile"
+    other.write_text(saved.VAGRANTFILE.read_text().replace('"Nehalem"', '"qemu64"'))
+    monkeypatch.setattr(saved, "VAGRANTFILE", other)
+    old = saved.Saved.of(spec, "qemu")
+    assert old.key != s.key and not old.recorded() and s.recorded()
