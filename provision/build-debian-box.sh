@@ -194,16 +194,7 @@ if [ -n "$floor_tgz$musl" ]; then
     # floor-install: the script, its lock and recipes, and the ports' pinned source tarballs
     # (built on demand in before-all; the user vagrant owns what it writes).
     ports=/opt/floor/share/floor-install
-    mkdir -p "$rootfs$ports/src" "$rootfs$ports/built" "$rootfs/opt/floor/ports"
-    cp "$here/floor-ports.lock" "$here/floor-ports-recipes.sh" "$here/floor-install.sh" \
-        "$here/lib.sh" "$rootfs$ports/"
-    printf '#!/bin/sh\nexec sh %s/floor-install.sh "$@"\n' "$ports" \
-        > "$rootfs/opt/floor/bin/floor-install"
-    chmod 0755 "$rootfs/opt/floor/bin/floor-install"
-    ln -sf /opt/floor/bin/floor-install "$rootfs/usr/local/bin/floor-install"
-    grep -v '^#' "$here/floor-ports.lock" | while read -r _name _version _sha256 file _rest; do
-        [ -z "$file" ] || cp "$sources/$file" "$rootfs$ports/src/"
-    done
+    bash "$here/install-floor-install.sh" "$rootfs" "$sources"
     floor_args=(--floor /opt/floor)
     check_args=(--floor /opt/floor)
     # Floor interpreters are cached apart, keyed by what made the floor too.

@@ -66,11 +66,14 @@ def pip_wheel(wheels_dir):
 def box_command(spec, out, pythons_dir, wheels_dir, pubkey):
     """build-arm64-box.sh's command line for `spec`'s box, its toolchain fetched and verified."""
     pin = floor.AARCH64_PIN
+    sources = cache_dir() / "sources"
+    floor.fetch_libs(sources)  # floor-install's port tarballs among them
     return ["bash", str(SCRIPT), "--suite", spec.suite, "--mirror", debian_mirror(),
             "--pubkey", str(pubkey), "--out", str(out), "--disk-gb", str(spec.disk_gb),
             "--pythons", " ".join(spec.cpythons), "--pythons-dir", str(pythons_dir),
             "--pip-wheel", str(pip_wheel(wheels_dir)),
             "--floor-toolchain", str(floor.fetch(pin)), "--floor-sha512", pin.integrity,
+            "--sources", str(sources),
             "--debs", str(cache_dir() / "debs" / f"{spec.suite}-{spec.debian_arch}"),
             "--base-cache", str(cache_dir() / "interpreters")]
 

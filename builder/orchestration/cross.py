@@ -4,9 +4,9 @@ With build-on = cross (the default), first its build machine (the cross VM, x86_
 pending interpreter up to a repaired, hashed wheel fetched into a staging dir on the host; then
 its own VM (aarch64) gets each of those wheels back, tests it, proves it at the floor and only
 then fetches it into the wheelhouse (stages/cross.py). With build-on = emulated, its own VM
-compiles first (slow: under TCG) and hands each wheel over unrepaired, the cross VM repairs it
-with its auditwheel, and its own VM tests it: three sessions. A wheel whose test VM never came
-up is failed, never delivered untested.
+compiles first (slow: under TCG) and hands each wheel over unrepaired, with what floor-install
+built there, the cross VM repairs it with its auditwheel, and its own VM tests it: three
+sessions. A wheel whose test VM never came up is failed, never delivered untested.
 """
 
 import enum
@@ -15,13 +15,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ConfigurationError
 from ..model.machine import load_table
 from ..model.result import Status
 from ..output.wheelhouse import Wheelhouse
 from ..paths import cache_dir, ensure_dir
 from ..stages import build as native
 from ..stages import cross as cross_stages
+from ..stages import ports
 
 
 class Role(enum.Enum):
@@ -51,6 +51,12 @@ class Side:
         session's `<name>-build`, apart from the same machine's test session."""
         return f"{name}-build" if self.role == Role.COMPILE else name
 
+    def after_before_all(self, remote, command):
+        """The compile session hands what its before-all's floor-install built to the repair
+        session (build-on = emulated; a cross build's repair is in its own session)."""
+        if self.role == Role.COMPILE and ports.wanted(command, True):
+            ports.hand_over(remote, self.staging)
+
     def configure(self, builder, remote, python_root):
         build, test = cross_stages.split(native.STAGES)
         compiled, repair = cross_stages.emulated(native.STAGES)
@@ -66,6 +72,10 @@ class Side:
         elif self.role == Role.COMPILE:  # its logs beside the test's, which come after
             builder.env = dict(cross_stages.native_env(), **builder.env)
             builder.log_dir = builder.log_dir.with_name(self.session(builder.log_dir.name))
+        elif self.role == Role.REPAIR and ports.take_over(
+                remote, self.staged, f"{cross_stages.CROSS_DIR}/ports"):
+            # floor-install's libraries from the compile session, for auditwheel to graft
+            builder.env = {**cross_stages.ports_env(), **builder.env}
         if self.role != Role.TEST:
             builder.wheelhouse = Wheelhouse(self.staging)
 
@@ -75,18 +85,8 @@ def builder_spec(spec, opts):
     return load_table().builder_of(spec).sized(opts["memory"], opts["cpus"])
 
 
-def check(opts):
-    """Refuse what build-on = emulated cannot do yet, before any VM boots."""
-    if opts["build-on"] == "emulated" and "floor-install" in (opts["before-all"] or ""):
-        raise ConfigurationError(
-            "floor-install inside the aarch64 guest (build-on = emulated) is not there yet",
-            "build system libraries from source in before-all, or use build-on = cross "
-            "(README: aarch64)")
-
-
 def build_and_test(run, test_host, planned):
     """The sessions of run.opts["build-on"], each `run.build_on` one host with one Side."""
-    check(run.opts)
     build_host = run.vm(builder_spec(test_host.spec, run.opts))
     target = test_host.spec.platform
     if run.opts["build-on"] == "emulated":

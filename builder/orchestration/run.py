@@ -172,6 +172,8 @@ class BuildRun:
                     self._jobs(host, remote, planned, plat, side)  # a plain SSH host's
                     fail_pending(planned, f"{exc}; see {hook_log.name}")
                     return
+            if side:
+                side.after_before_all(remote, command)
         jobs = self._jobs(host, remote, planned, plat, side)
         t0 = time.monotonic()
         try:

@@ -2,13 +2,15 @@
 NAME-KEY.tar.gz per port, KEY a content hash of its tarball, recipes, toolchain and
 dependencies) is fetched into the host's cache afterwards and put back into the next guest
 before its before-all, so floor-install unpacks instead of compiling. A key that matches
-nothing (another toolchain, another recipe) is simply never used."""
+nothing (another toolchain, another recipe) is simply never used. With build-on = emulated the
+aarch64 guest's ports prefix also goes to the cross VM that repairs (`hand_over`,
+`take_over`)."""
 
 import re
 import time
 
 from .. import log
-from ..model.ports import BUILT, read as read_ports
+from ..model.ports import BUILT, PREFIX, read as read_ports
 from ..paths import cache_dir, ensure_dir
 from ..transport.shell import q
 
@@ -109,3 +111,29 @@ def apt_hint(before_all, has_ports):
     return (f"before-all installs Debian's {' '.join(devs)} with apt: on this floor box the "
             "compiler does not see Debian's -dev packages (built for a newer glibc); use "
             f"`floor-install {' '.join(devs)}` instead (README: System libraries)")
+
+
+# build-on = emulated: what floor-install put into the aarch64 guest's ports prefix, handed to
+# the cross VM that repairs the wheels (auditwheel grafts those libraries from there).
+HANDED = "floor-ports.tar.gz"  # in the compile session's staging dir
+GUEST_TAR = "/tmp/vmwheel-floor-ports.tar.gz"
+
+
+def hand_over(remote, staging, prefix=PREFIX):
+    """Pack the guest's ports prefix (floor-install's record of keys left out) and fetch it
+    into `staging` (atomically)."""
+    remote.check(f"tar -czf {GUEST_TAR} -C {q(prefix)} --exclude=./.installed .")
+    part = staging / f"{HANDED}.part"
+    remote.get(GUEST_TAR, part)
+    part.replace(staging / HANDED)
+
+
+def take_over(remote, staged, prefix):
+    """Unpack the ports a compile session handed over in `staged` into this guest's `prefix`;
+    False when it handed none (its before-all did not call floor-install)."""
+    if staged is None or not (staged / HANDED).is_file():
+        return False
+    remote.put(staged / HANDED, GUEST_TAR)
+    remote.check(f"mkdir -p {q(prefix)} && tar -xzf {GUEST_TAR} -C {q(prefix)}")
+    log.say(f"floor-install's libraries of the compile session unpacked into {prefix}")
+    return True

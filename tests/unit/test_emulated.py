@@ -2,12 +2,13 @@
 the aarch64 guest tests. The sessions' order and hand-overs are checked here with a stand-in
 for BuildRun.build_on (the VMs themselves: tests/integration/test_vm_cross.py)."""
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from builder.config.options import Options
-from builder.errors import ConfigurationError
 from builder.model.machine import load_table
 from builder.model.result import Result, Status
 from builder.orchestration import cross as sessions
@@ -87,11 +88,57 @@ def test_nothing_is_booted_for_a_session_when_the_one_before_handed_nothing_over
     assert [r.name for _, r, _ in run.sessions] == ["COMPILE"]
 
 
-def test_floor_install_inside_the_aarch64_guest_is_refused_before_anything_boots(tmp_path):
-    run = Run("emulated", tmp_path, before_all="floor-install libffi-dev")
-    with pytest.raises(ConfigurationError, match="not there yet") as exc:
-        sessions.build_and_test(run, Host(), results())
-    assert "build-on = cross" in exc.value.todo and run.sessions == []
+class Guest:
+    """A guest's shell and files in a local directory (`root` stands for its /): the commands
+    the hand-over sends run here for real, in sh, with tar."""
+
+    def __init__(self, root):
+        self.root = root
+
+    def _local(self, path):
+        return self.root / str(path).lstrip("/")
+
+    def check(self, command):
+        subprocess.run(["sh", "-c", command.replace("/tmp/", f"{self.root}/tmp/").replace(
+            "/opt/", f"{self.root}/opt/")], check=True)
+
+    def put(self, local, remote):
+        shutil.copyfile(local, self._local(remote))
+
+    def get(self, remote, local):
+        shutil.copyfile(self._local(remote), local)
+
+
+def test_floor_install_s_libraries_go_from_the_compile_session_to_the_repair_session(tmp_path):
+    """before-all's floor-install builds into the aarch64 guest's /opt/floor/ports; the compile
+    session hands that prefix over (not floor-install's .installed record), the repair session
+    unpacks it into the cross VM's /opt/cross/ports and gives auditwheel its LD_LIBRARY_PATH."""
+    aarch64, x86_64, staging = tmp_path / "aarch64", tmp_path / "x86_64", tmp_path / "staging"
+    for d in (aarch64 / "tmp", aarch64 / "opt/floor/ports/lib", x86_64 / "tmp", staging):
+        d.mkdir(parents=True)
+    (aarch64 / "opt/floor/ports/lib/libbz2.so.1.0.8").write_bytes(b"ELF")
+    (aarch64 / "opt/floor/ports/.installed").mkdir()
+    (aarch64 / "opt/floor/ports/.installed/libbz2-dev").write_text("KEY\n")
+    compile_side = sessions.Side(sessions.Role.COMPILE, staging)
+    compile_side.after_before_all(Guest(aarch64), "echo no ports wanted")
+    assert list(staging.iterdir()) == []
+    compile_side.after_before_all(Guest(aarch64), "floor-install libbz2-dev")
+    assert [p.name for p in staging.iterdir()] == ["floor-ports.tar.gz"]
+
+    class Builder:
+        env, log_dir = {"LD_LIBRARY_PATH": "mine"}, Path("wheelhouse/logs") / TEST
+
+    b = Builder()
+    sessions.Side(sessions.Role.REPAIR, tmp_path / "next", staging).configure(
+        b, Guest(x86_64), "/opt/python")
+    assert (x86_64 / "opt/cross/ports/lib/libbz2.so.1.0.8").read_bytes() == b"ELF"
+    assert not (x86_64 / "opt/cross/ports/.installed").exists()
+    assert b.env["PKG_CONFIG_LIBDIR"] == "/opt/cross/ports/lib/pkgconfig"
+    assert b.env["LD_LIBRARY_PATH"] == "mine"  # the user's wins
+    b = Builder()  # a compile session that handed nothing over: nothing to unpack
+    sessions.Side(sessions.Role.REPAIR, tmp_path / "next", tmp_path / "next").configure(
+        b, None, "/opt/python")
+    assert b.env == {"LD_LIBRARY_PATH": "mine"}
 
 
 def test_the_compile_session_logs_beside_the_test_session_s(tmp_path):

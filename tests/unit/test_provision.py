@@ -18,6 +18,7 @@ DRIVERS = {"zig-cc.sh"}  # compiler drivers copied into boxes: every argument is
 SCRIPTS = sorted(p for p in PROVISION.glob("*.sh") if p.name not in SOURCED | DRIVERS)
 # Host-only scripts, and configure-base.sh (Debian root file systems only, where bash is Essential).
 BASH_SCRIPTS = {"bootstrap-debian.sh", "build-debian-box.sh", "configure-base.sh", "pack-box.sh",
+                "install-floor-install.sh",
                 "run-in-chroot.sh"}
 
 
