@@ -7,11 +7,12 @@ Both runs build the same sdist for the same interpreters of manylinux2014-aarch6
 with the cross machine's auditwheel and test in the aarch64 guest (so those stages cost the
 same both ways); neither reuses the other's wheels (resume=false). Prints, per run, the wall
 time, the time its VMs took to start (a first boot is much longer than a restore), and the sum
-of the interpreters' compile stages (`build`: pip wheel with build isolation, its requirements
-installed); and the ratios cross/emulated of the compile and of the wall time less the VMs'
-start. On a host without KVM the cross machine is under TCG too: then both compiles are
-emulated, and the ratio is what an x86_64 guest gains over an aarch64 one under TCG. Both
-boxes must be built (`vmwheel box build --machine manylinux2014-aarch64`). Not a test.
+of the interpreters' compile stages (`build`: pip wheel, with build isolation when emulated; a
+cross build installs its requirements in `build-reqs` first, counted with it); and the ratios
+cross/emulated of the compile and of the wall time less the VMs' start. On a host without KVM
+the cross machine is under TCG too: then both compiles are emulated, and the ratio is what an
+x86_64 guest gains over an aarch64 one under TCG. Both boxes must be built (`vmwheel box build
+--machine manylinux2014-aarch64`). Not a test.
 """
 
 import argparse
@@ -27,7 +28,7 @@ BIN = Path(sys.executable).parent
 
 def build(req, select, build_on, out):
     """(wall seconds, seconds its VMs took to start (boot, save, restore), sum of the built
-    interpreters' `build` stages, their tags)."""
+    interpreters' `build-reqs` and `build` stages, their tags)."""
     t0 = time.monotonic()
     subprocess.run([str(BIN / "vmwheel"), "build", req, "--archs", "aarch64", "--build-on",
                     build_on, "--build", select, "--output-dir", str(out),
@@ -37,7 +38,8 @@ def build(req, select, build_on, out):
     ready = sum(v for k, v in report["durations"].items()
                 if k.split()[0] in ("boot", "save", "restore"))
     built = [e for e in report["interpreters"] if e["status"] == "built"]
-    return (wall, ready, sum(e["durations"]["build"] for e in built),
+    compiled = sum(e["durations"]["build"] + e["durations"].get("build-reqs", 0) for e in built)
+    return (wall, ready, compiled,
             sorted(e["tag"] for e in built))
 
 
