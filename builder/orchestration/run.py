@@ -163,8 +163,8 @@ class BuildRun:
         self.timings[f"upload {session}"] = time.monotonic() - t0
         command = self.opts["before-all"] if side is None or side.builds else ""
         if command:
-            ensure_dir(log_dir)
-            with capped(log_dir / "before-all.log", self.opts["log-cap"]) as hook_log:
+            ensure_dir(builder.log_dir)  # a session's own (build-on = emulated: <name>-build)
+            with capped(builder.log_dir / "before-all.log", self.opts["log-cap"]) as hook_log:
                 try:  # where floor-install is, with its builds kept on this host
                     ports.before_all(remote, builder.ports, command, lambda: builder.run_hook(
                         "before-all", command, hook_log))
