@@ -9,7 +9,7 @@ import re
 import shlex
 
 from ..errors import ConfigurationError
-from ..model.arch import BUILDABLE
+from ..model.arch import BUILDABLE, POLICY_ALIASES
 from .selectors import check_selectors
 
 TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
@@ -123,11 +123,6 @@ def to_archs(value, where):
         raise BadValue(", ".join(a.value for a in BUILDABLE[:-1]) + " and/or " +
                        BUILDABLE[-1].value)
     return items
-
-
-# The legacy names of manylinux policies (PEP 599), as auditwheel also accepts them.
-POLICY_ALIASES = {"manylinux2014": "manylinux_2_17", "manylinux2010": "manylinux_2_12",
-                  "manylinux1": "manylinux_2_5"}
 
 
 def to_targets(value, where):

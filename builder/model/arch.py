@@ -31,6 +31,11 @@ class Arch(str, enum.Enum):
 BUILDABLE = (Arch.X86_64, Arch.I686, Arch.AARCH64)  # archs the machine table has boxes for
 
 
+# The legacy names of manylinux policies (PEP 599), as auditwheel also accepts them.
+POLICY_ALIASES = {"manylinux2014": "manylinux_2_17", "manylinux2010": "manylinux_2_12",
+                  "manylinux1": "manylinux_2_5"}
+
+
 def split_platform(plat):
     """'manylinux_2_31_x86_64' -> ('manylinux_2_31', Arch.X86_64); None if no arch matches."""
     for arch in Arch:

@@ -5,7 +5,7 @@ the repair, the unversioned-symbol guard at the fetch) and the test that ran on 
 
 import re
 
-from ..model.arch import split_platform
+from ..model.arch import POLICY_ALIASES, split_platform
 from ..transport.shell import q
 from .guest import IMPORT_TEST
 from .work import StageFailed
@@ -40,17 +40,16 @@ def prove(builder, w):
 
 
 def platforms(floor, plat):
-    """The platform tags of wheels that run at `floor` on `plat`'s arch: pip installs the
-    wheel's dependencies beside it with these only. With the box's own tags it would take
-    wheels that need a newer C library than the floor (numpy >= 2.3 needs glibc 2.27), and the
-    proof would blame the wheel for its dependency."""
-    arch = split_platform(plat)[1].value
+    """The platform tags of wheels that run at `floor`, the machine's platform `plat` (its
+    policy is the floor's) and its legacy alias (pip adds manylinux2010 and manylinux1 to
+    manylinux2014), or musllinux_1_1 too: pip installs the wheel's dependencies beside it with
+    these only. With the box's own tags it would take wheels that need a newer C library than
+    the floor (numpy >= 2.3 needs glibc 2.27), and the proof would blame the wheel for it."""
+    policy, arch = split_platform(plat)
     if floor.libc == "musl":
-        return [f"musllinux_1_2_{arch}", f"musllinux_1_1_{arch}"]
-    tags = [f"manylinux_{floor.version.replace('.', '_')}_{arch}"]
-    if floor.version == "2.17":  # pip adds manylinux2010 and manylinux1 to this one
-        tags.append(f"manylinux2014_{arch}")
-    return tags
+        return [plat, f"musllinux_1_1_{arch}"]
+    return [plat] + [f"{alias}_{arch}" for alias, name in POLICY_ALIASES.items()
+                     if name == policy]
 
 
 def no_floor_wheel(output, floor):
