@@ -54,12 +54,13 @@ def install(builder, w):
     builder.check(f"rm -rf {q(target)} && mkdir -p {q(target)}", w.log)
     pip = f"{NATIVE} {python} -m pip install --target {q(target)} --no-warn-script-location"
     build_env = {"PYTHONPATH": str(target), "PATH": f"{target}/bin:{w.path_env['PATH']}"}
-    for kind, env in (("static", None), ("dynamic", build_env)):
+    # build-system.requires read natively; the backend asked with the cross settings and the
+    # static set on PYTHONPATH, as the build will run it
+    for kind, reader, env in (("static", f"{NATIVE} ", {}), ("dynamic", "", build_env)):
         listed = q(f"{target}.{kind}.txt")
-        find = f"{NATIVE if kind == 'static' else ''} {python} -c {q(REQUIRES)} {kind} {listed}"
-        builder.run("build-reqs", f"{find.strip()} && if [ -s {listed} ]; then cat {listed} && "
-                    f"{pip} -r {listed}; fi", w.log, cwd=w.dir / "src",
-                    env=dict(w.path_env, **(env or {})),
+        builder.run("build-reqs", f"{reader}{python} -c {q(REQUIRES)} {kind} {listed} && "
+                    f"if [ -s {listed} ]; then cat {listed} && {pip} -r {listed}; fi", w.log,
+                    cwd=w.dir / "src", env=dict(w.path_env, **env),
                     shown=f"{kind} build requirements for the build machine (x86_64)")
     w.build_env = build_env
     frontend = builder.hooks.get("build-frontend", "pip")
